@@ -1,0 +1,128 @@
+/* front_source.c: the front end for one input element type.  Included by
+ * front.c with IN (double or float) and SFX (f64 or f32) defined. */
+#define CAT2(a, b) a##_##b
+#define CAT(a, b) CAT2(a, b)
+#define FN(name) CAT(name, SFX)
+
+/* Pass 1: count non-finite entries and find the largest magnitude. */
+static size_t
+FN(scan)(const IN *G, size_t count, double *maxabs)
+{
+    size_t bad = 0;
+    double mx = 0.0;
+    for (size_t i = 0; i < count; i++) {
+        double v = fabs((double)G[i]);
+        bad += !isfinite(v);
+        mx = v > mx ? v : mx;
+    }
+    *maxabs = mx;
+    return bad;
+}
+
+/* ||G||_F without overflow or underflow: scale by a power of two taken from
+ * the largest entry (exact), sum squares in double, scale back. */
+static double
+FN(frobenius)(const IN *G, size_t count, double maxabs, int *e_out)
+{
+    int e = ilogb(maxabs);
+    /* 2^-e may itself overflow for subnormal maxabs: apply it in two halves. */
+    double r1 = ldexp(1.0, -e / 2), r2 = ldexp(1.0, -e - (-e / 2));
+    double sum = 0.0;
+    for (size_t i = 0; i < count; i++) {
+        double v = ((double)G[i] * r1) * r2;
+        sum += v * v;
+    }
+    *e_out = e;
+    return sqrt(sum); /* = ||G||_F * 2^-e */
+}
+
+int
+FN(muon_orth_apply)(muon_orth_workspace *w, const IN *G, IN *O)
+{
+    size_t m = w->m, n = w->n, count = m * n;
+    if (count == 0)
+        return MUON_SUCCESS;
+    double maxabs;
+    size_t bad = FN(scan)(G, count, &maxabs);
+    if (bad)
+        return MUON_ERROR(MUON_ENONFINITE, "%s: input %zu x %zu has %zu "
+                          "non-finite entries", w->type->name, m, n, bad);
+    w->calls++;
+    if (maxabs == 0.0) {
+        /* The polar factor of 0 is taken to be 0 (PITFALLS.md 3.6): every
+         * method agrees, and no 0/0 is ever formed. */
+        memset(O, 0, count * sizeof *O);
+        return MUON_SUCCESS;
+    }
+    int e;
+    double nrm_scaled = FN(frobenius)(G, count, maxabs, &e);
+    /* X = G / (||G||_F * safety + eps), evaluated as
+     * (G 2^-e) / (||G||_F 2^-e * safety + eps 2^-e). */
+    double r1 = ldexp(1.0, -e / 2), r2 = ldexp(1.0, -e - (-e / 2));
+    double eps_scaled = (w->p.eps * r1) * r2;
+    double inv;
+    if (isinf(eps_scaled)) {
+        /* eps dwarfs the norm: X = G / eps, with no scaling needed. */
+        r1 = r2 = 1.0;
+        inv = 1.0 / w->p.eps;
+    } else {
+        inv = 1.0 / (nrm_scaled * w->p.safety + eps_scaled);
+    }
+    size_t rows = w->rows, cols = w->cols;
+    /* Write the working copy, transposed when the input is tall, so the
+     * algorithm always sees rows <= cols. */
+    if (w->use_f64) {
+        double *X = w->xd;
+        for (size_t i = 0; i < m; i++)
+            for (size_t j = 0; j < n; j++) {
+                double v = (((double)G[i * n + j] * r1) * r2) * inv;
+                X[w->transposed ? j * cols + i : i * n + j] = v;
+            }
+    } else {
+        float *X = w->xf;
+        for (size_t i = 0; i < m; i++)
+            for (size_t j = 0; j < n; j++) {
+                double v = (((double)G[i * n + j] * r1) * r2) * inv;
+                X[w->transposed ? j * cols + i : i * n + j] = (float)v;
+            }
+        muon_round_array(w->p.precision, X, count);
+    }
+    void *res = NULL;
+    int rc = w->type->ops->apply(w, &res);
+    if (rc)
+        return rc;
+    /* Copy out, transposing back; fp64-only algorithms round their output
+     * to the requested precision. */
+    if (w->use_f64) {
+        const double *R = res;
+        muon_precision p = w->p.precision;
+        for (size_t i = 0; i < m; i++)
+            for (size_t j = 0; j < n; j++)
+                O[i * n + j] = (IN)round_to(
+                    p, R[w->transposed ? j * cols + i : i * n + j]);
+    } else {
+        const float *R = res;
+        for (size_t i = 0; i < m; i++)
+            for (size_t j = 0; j < n; j++)
+                O[i * n + j] = (IN)R[w->transposed ? j * cols + i : i * n + j];
+    }
+    (void)rows;
+    return MUON_SUCCESS;
+}
+
+int
+FN(muon_orth_apply_batch)(muon_orth_workspace *w, size_t count, const IN *G,
+                          IN *O)
+{
+    size_t mn = w->m * w->n;
+    for (size_t k = 0; k < count; k++) {
+        int rc = FN(muon_orth_apply)(w, G + k * mn, O + k * mn);
+        if (rc)
+            return rc;
+    }
+    return MUON_SUCCESS;
+}
+
+#undef FN
+#undef CAT
+#undef CAT2

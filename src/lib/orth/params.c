@@ -1,0 +1,264 @@
+/* params.c: parameter validation, the scalar map, flop counts and the
+ * `custom` coefficient file format. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "muon/status.h"
+#include "orth_impl.h"
+
+int
+muon_orth_params_validate(const muon_orth_type *T, const muon_orth_params *p)
+{
+    if ((unsigned)p->precision >= MUON_NPRECISIONS)
+        return MUON_ERROR(MUON_EINVAL, "%s: unknown precision %d", T->name,
+                          (int)p->precision);
+    if (!isfinite(p->eps) || p->eps < 0)
+        return MUON_ERROR(MUON_ERANGE, "%s: eps must be finite and >= 0 "
+                          "(got %g)", T->name, p->eps);
+    if (!isfinite(p->safety) || p->safety <= 0)
+        return MUON_ERROR(MUON_ERANGE, "%s: safety must be finite and > 0 "
+                          "(got %g)", T->name, p->safety);
+    if (p->extend != MUON_EXTEND_REPEAT_LAST && p->extend != MUON_EXTEND_CYCLE)
+        return MUON_ERROR(MUON_EINVAL, "%s: unknown extension policy %d",
+                          T->name, (int)p->extend);
+    if (!T->polynomial)
+        return MUON_SUCCESS;
+    if (p->ncoeffs == 0)
+        return MUON_ERROR(MUON_EINVAL, "%s: no coefficients (give --coeffs "
+                          "FILE)", T->name);
+    if (p->ncoeffs > MUON_MAX_COEFFS)
+        return MUON_ERROR(MUON_ERANGE, "%s: %zu coefficient triples, at most "
+                          "%d", T->name, p->ncoeffs, MUON_MAX_COEFFS);
+    if (p->steps < 1 || p->steps > 1000)
+        return MUON_ERROR(MUON_ERANGE, "%s: steps must be in [1, 1000] (got "
+                          "%zu)", T->name, p->steps);
+    for (size_t i = 0; i < p->ncoeffs; i++)
+        if (!isfinite(p->coeffs[i].a) || !isfinite(p->coeffs[i].b) ||
+            !isfinite(p->coeffs[i].c))
+            return MUON_ERROR(MUON_ENONFINITE, "%s: coefficient triple %zu is "
+                              "not finite", T->name, i + 1);
+    return MUON_SUCCESS;
+}
+
+muon_coeff
+muon_orth_step_coeff(const muon_orth_params *p, size_t t)
+{
+    if (p->ncoeffs == 0) {
+        muon_coeff z = {0, 0, 0};
+        return z;
+    }
+    if (t < p->ncoeffs)
+        return p->coeffs[t];
+    if (p->extend == MUON_EXTEND_CYCLE)
+        return p->coeffs[t % p->ncoeffs];
+    return p->coeffs[p->ncoeffs - 1];
+}
+
+double
+muon_orth_poly(const muon_orth_params *p, double y)
+{
+    long double x = y;
+    for (size_t t = 0; t < p->steps; t++) {
+        muon_coeff k = muon_orth_step_coeff(p, t);
+        long double x2 = x * x;
+        x = x * ((long double)k.a + x2 * ((long double)k.b + x2 * k.c));
+    }
+    return (double)x;
+}
+
+double
+muon_orth_map(const muon_orth_params *p, double x)
+{
+    return muon_orth_poly(p, x / p->safety);
+}
+
+#define RANGE_POINTS 200001
+
+/* Golden-section search for an extremum of sign*map on [a, b]. */
+static double
+golden(const muon_orth_params *p, double a, double b, double sign,
+       double *xbest)
+{
+    const double g = 0.6180339887498949;
+    double c = b - g * (b - a), d = a + g * (b - a);
+    double fc = sign * muon_orth_map(p, c), fd = sign * muon_orth_map(p, d);
+    for (int it = 0; it < 200 && b - a > 1e-15 * b; it++) {
+        if (fc < fd) {
+            b = d;
+            d = c;
+            fd = fc;
+            c = b - g * (b - a);
+            fc = sign * muon_orth_map(p, c);
+        } else {
+            a = c;
+            c = d;
+            fc = fd;
+            d = a + g * (b - a);
+            fd = sign * muon_orth_map(p, d);
+        }
+    }
+    *xbest = fc < fd ? c : d;
+    return sign * (fc < fd ? fc : fd);
+}
+
+int
+muon_orth_map_range(const muon_orth_params *p, double lo, double hi,
+                    muon_map_range *r)
+{
+    if (!(lo > 0) || !(lo < hi) || !isfinite(hi))
+        return MUON_ERROR(MUON_EINVAL, "map range needs 0 < lo < hi (got "
+                          "[%g, %g])", lo, hi);
+    double slope = 1.0 / p->safety;
+    for (size_t t = 0; t < p->steps; t++)
+        slope *= muon_orth_step_coeff(p, t).a;
+    r->slope0 = slope;
+    r->at_lo = muon_orth_map(p, lo);
+    double llo = log(lo), step = (log(hi) - llo) / (RANGE_POINTS - 1);
+    size_t imin = 0, imax = 0;
+    double vmin = INFINITY, vmax = -INFINITY;
+    for (size_t i = 0; i < RANGE_POINTS; i++) {
+        double x = i + 1 == RANGE_POINTS ? hi : exp(llo + step * (double)i);
+        double y = muon_orth_map(p, x);
+        if (y < vmin) {
+            vmin = y;
+            imin = i;
+        }
+        if (y > vmax) {
+            vmax = y;
+            imax = i;
+        }
+    }
+    r->min = vmin;
+    r->argmin = exp(llo + step * (double)imin);
+    r->max = vmax;
+    r->argmax = exp(llo + step * (double)imax);
+    /* Interior extrema: refine between the neighbouring grid points. */
+    if (imin > 0 && imin + 1 < RANGE_POINTS) {
+        double x, v = golden(p, exp(llo + step * (double)(imin - 1)),
+                             exp(llo + step * (double)(imin + 1)), 1.0, &x);
+        if (v < r->min) {
+            r->min = v;
+            r->argmin = x;
+        }
+    }
+    if (imax > 0 && imax + 1 < RANGE_POINTS) {
+        double x, v = golden(p, exp(llo + step * (double)(imax - 1)),
+                             exp(llo + step * (double)(imax + 1)), -1.0, &x);
+        if (v > r->max) {
+            r->max = v;
+            r->argmax = x;
+        }
+    }
+    if (imin + 1 == RANGE_POINTS)
+        r->argmin = hi;
+    if (imax + 1 == RANGE_POINTS)
+        r->argmax = hi;
+    return MUON_SUCCESS;
+}
+
+double
+muon_orth_flops(const muon_orth_type *T, const muon_orth_params *p, size_t m,
+                size_t n)
+{
+    size_t s = m < n ? m : n, l = m < n ? n : m;
+    return T->ops->flops(p, s, l);
+}
+
+/* ---- custom coefficient files ------------------------------------------ */
+
+int
+muon_coeffs_read_file(const char *path, muon_orth_params *p)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return MUON_ERROR(MUON_EIO, "%s: %s", path, strerror(errno));
+    char line[1024];
+    size_t lineno = 0, n = 0;
+    muon_coeff c[MUON_MAX_COEFFS];
+    int rc = MUON_SUCCESS;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        if (!strchr(line, '\n') && !feof(f)) {
+            rc = MUON_ERROR(MUON_EFORMAT, "%s:%zu: line longer than %zu "
+                            "characters", path, lineno, sizeof line - 2);
+            break;
+        }
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        double v[3] = {0, 0, 0};
+        int k = 0;
+        char *s = line, *end;
+        for (;;) {
+            while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n' ||
+                   *s == ',')
+                s++;
+            if (!*s)
+                break;
+            if (k == 3) {
+                rc = MUON_ERROR(MUON_EFORMAT, "%s:%zu: more than three numbers "
+                                "(expected 'a b c')", path, lineno);
+                break;
+            }
+            errno = 0;
+            v[k] = strtod(s, &end);
+            if (end == s || (*end && !strchr(" \t\r\n,", *end))) {
+                rc = MUON_ERROR(MUON_EFORMAT, "%s:%zu: '%.*s' is not a number",
+                                path, lineno, (int)strcspn(s, " \t\r\n,"), s);
+                break;
+            }
+            if (!isfinite(v[k]) || errno == ERANGE) {
+                rc = MUON_ERROR(MUON_ENONFINITE, "%s:%zu: coefficient '%.*s' "
+                                "is not a finite double", path, lineno,
+                                (int)(end - s), s);
+                break;
+            }
+            k++;
+            s = end;
+        }
+        if (rc)
+            break;
+        if (k == 0)
+            continue;
+        if (k < 2) {
+            rc = MUON_ERROR(MUON_EFORMAT, "%s:%zu: expected 'a b c' (or 'a b' "
+                            "for a cubic step), got %d number", path, lineno,
+                            k);
+            break;
+        }
+        if (n == MUON_MAX_COEFFS) {
+            rc = MUON_ERROR(MUON_ERANGE, "%s:%zu: more than %d coefficient "
+                            "triples", path, lineno, MUON_MAX_COEFFS);
+            break;
+        }
+        c[n].a = v[0];
+        c[n].b = v[1];
+        c[n].c = v[2];
+        n++;
+    }
+    if (!rc && ferror(f))
+        rc = MUON_ERROR(MUON_EIO, "%s: read error", path);
+    fclose(f);
+    if (rc)
+        return rc;
+    if (n == 0)
+        return MUON_ERROR(MUON_ERANGE, "%s: no coefficient triples", path);
+    memcpy(p->coeffs, c, n * sizeof *c);
+    p->ncoeffs = n;
+    if (p->steps == 0)
+        p->steps = n;
+    return MUON_SUCCESS;
+}
+
+int
+muon_coeffs_write(FILE *f, const muon_orth_params *p)
+{
+    for (size_t i = 0; i < p->ncoeffs; i++)
+        if (fprintf(f, "%.17g %.17g %.17g\n", p->coeffs[i].a, p->coeffs[i].b,
+                    p->coeffs[i].c) < 0)
+            return MUON_ERROR(MUON_EIO, "writing coefficients: %s",
+                              strerror(errno));
+    return MUON_SUCCESS;
+}
