@@ -41,9 +41,9 @@ void muon_spread_stats(const double *x, size_t k, muon_spread *out);
 
 /* Quality of one output. */
 typedef struct {
-    muon_spread sv;    /* singular values of O */
-    double polar_err;  /* ||O - P||_F / sqrt(min(m,n)) */
-    double orth_err;   /* ||O O^T - I||_F (wide) or ||O^T O - I||_F (tall) */
+    muon_spread sv;   /* singular values of O */
+    double polar_err; /* ||O - P||_F / sqrt(min(m,n)) */
+    double orth_err;  /* ||O O^T - I||_F (wide) or ||O^T O - I||_F (tall) */
 } muon_quality;
 
 /* Workspace for m x n inputs.  Opaque; owns every buffer, and the LAPACK

@@ -59,8 +59,8 @@ void muon_npy_array_free(muon_npy_array *a);
 /* Checks lo <= a->ndim <= hi.  On failure returns MUON_EBADLEN reported as
  * "G.npy: expected a 2-D or 3-D array, got shape (3, 4, 5, 6)" (path is
  * used only for the message). */
-int muon_npy_expect_rank(const muon_npy_array *a, const char *path,
-                         size_t lo, size_t hi);
+int muon_npy_expect_rank(const muon_npy_array *a, const char *path, size_t lo,
+                         size_t hi);
 
 /* Writes "(3, 4)" / "(5,)" (Python's tuple repr) into buf; returns buf. */
 char *muon_npy_shape_str(const muon_npy_array *a, char *buf, size_t len);

@@ -120,8 +120,7 @@ int muon_synth_haar(gsl_rng *rng, size_t m, size_t k, double *Q);
  * spec first.  Returns MUON_SUCCESS or a reported MUON_EINVAL / ERANGE /
  * ENOMEM / ENOCONV (SVD of a gaussian G did not converge) / EINTERNAL.
  * Allocates scratch internally (this is set-up code, not a step). */
-int muon_synth_generate(const muon_synth_spec *spec, double *G,
-                        double *sigma);
+int muon_synth_generate(const muon_synth_spec *spec, double *G, double *sigma);
 
 #ifdef __cplusplus
 }

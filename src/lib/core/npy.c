@@ -228,8 +228,8 @@ parse_header(const char *text, size_t len, const char *path,
                               "'descr', 'fortran_order', 'shape')",
                               path, key);
         if (seen & bit)
-            return MUON_ERROR(MUON_EFORMAT, "%s: key '%s' given twice in header",
-                              path, key);
+            return MUON_ERROR(MUON_EFORMAT,
+                              "%s: key '%s' given twice in header", path, key);
         seen |= bit;
         if (bit == KEY_DESCR)
             st = parse_string(&c, descr, sizeof descr);
@@ -255,8 +255,8 @@ parse_header(const char *text, size_t len, const char *path,
     static const char *const names[] = {"descr", "fortran_order", "shape"};
     for (unsigned i = 0; i < 3; i++)
         if (!(seen & (1u << i)))
-            return MUON_ERROR(MUON_EFORMAT, "%s: header has no key '%s'",
-                              path, names[i]);
+            return MUON_ERROR(MUON_EFORMAT, "%s: header has no key '%s'", path,
+                              names[i]);
 
     /* '|' marks "byte order not applicable" and never occurs for floats;
      * '=' (native) is normalised away by NumPy before writing. */
@@ -312,6 +312,7 @@ le_uint(const unsigned char *b, size_t n)
 static size_t
 read_full(FILE *f, void *buf, size_t n, int *err)
 {
+    errno = 0;
     size_t got = fread(buf, 1, n, f);
     *err = (got < n && ferror(f)) ? (errno ? errno : EIO) : 0;
     return got;
@@ -358,8 +359,7 @@ read_stream(FILE *f, const char *path, muon_npy_array *out)
                           "%s: truncated header: got %zu of %lu bytes", path,
                           got, hlen);
     if (memchr(header, '\0', hlen))
-        return MUON_ERROR(MUON_EFORMAT, "%s: header contains a NUL byte",
-                          path);
+        return MUON_ERROR(MUON_EFORMAT, "%s: header contains a NUL byte", path);
     int st = parse_header(header, hlen, path, out);
     if (st)
         return st;
@@ -370,13 +370,12 @@ read_stream(FILE *f, const char *path, muon_npy_array *out)
      * before we allocate: a corrupt shape must not trigger a huge malloc. */
     struct stat sb;
     if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode)) {
-        unsigned long long have = sb.st_size > offset
-                                      ? (unsigned long long)(sb.st_size - offset)
-                                      : 0;
+        unsigned long long have =
+            sb.st_size > offset ? (unsigned long long)(sb.st_size - offset) : 0;
         if (have < nbytes)
             return MUON_ERROR(MUON_EFORMAT,
-                              "%s: truncated data: got %llu of %zu bytes",
-                              path, have, nbytes);
+                              "%s: truncated data: got %llu of %zu bytes", path,
+                              have, nbytes);
         if (have > nbytes)
             return MUON_ERROR(MUON_EFORMAT,
                               "%s: %llu trailing bytes after the %zu bytes of "
@@ -438,8 +437,8 @@ muon_npy_expect_rank(const muon_npy_array *a, const char *path, size_t lo,
         snprintf(want, sizeof want, "a %zu-D or %zu-D", lo, hi);
     else
         snprintf(want, sizeof want, "a %zu-D to %zu-D", lo, hi);
-    return MUON_ERROR(MUON_EBADLEN, "%s: expected %s array, got shape %s",
-                      path, want, muon_npy_shape_str(a, sh, sizeof sh));
+    return MUON_ERROR(MUON_EBADLEN, "%s: expected %s array, got shape %s", path,
+                      want, muon_npy_shape_str(a, sh, sizeof sh));
 }
 
 int
@@ -448,6 +447,8 @@ muon_npy_to_f64(const muon_npy_array *a, double **out)
     *out = malloc((a->count ? a->count : 1) * sizeof **out);
     if (!*out)
         return MUON_ERROR(MUON_ENOMEM, "cannot allocate %zu doubles", a->count);
+    if (a->count == 0)
+        return MUON_SUCCESS;
     if (a->dtype == MUON_NPY_F64) {
         memcpy(*out, a->data, a->count * sizeof **out);
     } else {
@@ -464,6 +465,8 @@ muon_npy_to_f32(const muon_npy_array *a, float **out)
     *out = malloc((a->count ? a->count : 1) * sizeof **out);
     if (!*out)
         return MUON_ERROR(MUON_ENOMEM, "cannot allocate %zu floats", a->count);
+    if (a->count == 0)
+        return MUON_SUCCESS;
     if (a->dtype == MUON_NPY_F32) {
         memcpy(*out, a->data, a->count * sizeof **out);
     } else {
@@ -517,8 +520,8 @@ write_array(const char *path, muon_npy_dtype dtype, size_t ndim,
         pad = ALIGN - (MAGIC_LEN + 2 + lenbytes + hlen) % ALIGN;
     }
     size_t total = hlen + pad;
-    unsigned char pre[12] = {0x93, 'N', 'U', 'M', 'P', 'Y', (unsigned char)major,
-                             0};
+    unsigned char pre[12] = {
+        0x93, 'N', 'U', 'M', 'P', 'Y', (unsigned char)major, 0};
     for (size_t i = 0; i < lenbytes; i++)
         pre[8 + i] = (unsigned char)(total >> (8 * i));
 

@@ -21,19 +21,19 @@
  * A = X diag(s) Y  (X: n x k, Y: k x m, column-major), G = Y^T diag(s) X^T
  * and the polar factor P = Y_r^T X_r^T, i.e. P^T = X_r Y_r. */
 struct muon_measure {
-    size_t m, n, k;   /* k = min(m, n) */
+    size_t m, n, k; /* k = min(m, n) */
     int have_input;
-    size_t rank;      /* singular values of G above the cutoff */
-    double *A;        /* (n, m) column-major scratch, LAPACK destroys it */
-    double *X;        /* (n, k) column-major */
-    double *Y;        /* (k, m) column-major */
-    double *P;        /* (m, n) row-major polar factor */
-    double *sG;       /* (k) input singular values */
-    double *sO;       /* (k) output singular values */
-    double *gram;     /* (k, k) O O^T or O^T O */
+    size_t rank;  /* singular values of G above the cutoff */
+    double *A;    /* (n, m) column-major scratch, LAPACK destroys it */
+    double *X;    /* (n, k) column-major */
+    double *Y;    /* (k, m) column-major */
+    double *P;    /* (m, n) row-major polar factor */
+    double *sG;   /* (k) input singular values */
+    double *sO;   /* (k) output singular values */
+    double *gram; /* (k, k) O O^T or O^T O */
     double *work;
     int lwork;
-    int *iwork;       /* (8k) for dgesdd */
+    int *iwork; /* (8k) for dgesdd */
 };
 
 void
@@ -75,11 +75,15 @@ query_lwork(muon_measure *w, int *lwork)
                                    w->sG, NULL, 1, NULL, 1, &q, -1);
     best = info == 0 && q > best ? q : best;
     if (info != 0)
-        return MUON_ERROR(MUON_EINTERNAL, "measure: LAPACK work-size query "
-                          "failed (info %d)", info);
+        return MUON_ERROR(MUON_EINTERNAL,
+                          "measure: LAPACK work-size query "
+                          "failed (info %d)",
+                          info);
     if (best > (double)INT_MAX)
-        return MUON_ERROR(MUON_ENOMEM, "measure: LAPACK work size %.0f "
-                          "exceeds INT_MAX", best);
+        return MUON_ERROR(MUON_ENOMEM,
+                          "measure: LAPACK work size %.0f "
+                          "exceeds INT_MAX",
+                          best);
     *lwork = (int)best;
     return MUON_SUCCESS;
 }
@@ -89,8 +93,10 @@ muon_measure_alloc(size_t m, size_t n)
 {
     size_t mn, kk;
     if (m < 1 || n < 1 || m > INT_MAX || n > INT_MAX)
-        return MUON_ERROR_NULL(MUON_EBADLEN, "measure: need 1 <= m, n <= %d "
-                               "(got %zu x %zu)", INT_MAX, m, n);
+        return MUON_ERROR_NULL(MUON_EBADLEN,
+                               "measure: need 1 <= m, n <= %d "
+                               "(got %zu x %zu)",
+                               INT_MAX, m, n);
     size_t k = m < n ? m : n;
     if (muon_size_mul3(&mn, m, n, sizeof(double)) ||
         muon_size_mul3(&kk, k, k, sizeof(double)) || 8 * k > INT_MAX)
@@ -112,8 +118,10 @@ muon_measure_alloc(size_t m, size_t n)
     if (!w->A || !w->X || !w->Y || !w->P || !w->sG || !w->sO || !w->gram ||
         !w->iwork) {
         muon_measure_free(w);
-        return MUON_ERROR_NULL(MUON_ENOMEM, "measure: out of memory for "
-                               "%zu x %zu", m, n);
+        return MUON_ERROR_NULL(MUON_ENOMEM,
+                               "measure: out of memory for "
+                               "%zu x %zu",
+                               m, n);
     }
     if (query_lwork(w, &w->lwork)) {
         muon_measure_free(w);
@@ -154,16 +162,20 @@ svd(muon_measure *w, const double *src, double *s, int vectors)
                                    ldx, Y, ldy, w->work, w->lwork, w->iwork);
     if (info > 0) {
         memcpy(w->A, src, w->m * w->n * sizeof(double));
-        info = LAPACKE_dgesvd_work(LAPACK_COL_MAJOR, job, job, M, N, w->A, M,
-                                   s, X, ldx, Y, ldy, w->work, w->lwork);
+        info = LAPACKE_dgesvd_work(LAPACK_COL_MAJOR, job, job, M, N, w->A, M, s,
+                                   X, ldx, Y, ldy, w->work, w->lwork);
         if (info > 0)
-            return MUON_ERROR(MUON_ENOCONV, "measure: SVD of a %zu x %zu "
+            return MUON_ERROR(MUON_ENOCONV,
+                              "measure: SVD of a %zu x %zu "
                               "matrix did not converge (dgesdd and dgesvd, "
-                              "info %d)", w->m, w->n, info);
+                              "info %d)",
+                              w->m, w->n, info);
     }
     if (info < 0)
-        return MUON_ERROR(MUON_EINTERNAL, "measure: LAPACK argument %d was "
-                          "invalid", -info);
+        return MUON_ERROR(MUON_EINTERNAL,
+                          "measure: LAPACK argument %d was "
+                          "invalid",
+                          -info);
     return MUON_SUCCESS;
 }
 
@@ -174,9 +186,10 @@ muon_measure_set_input(muon_measure *w, const double *G)
     w->have_input = 0;
     size_t bad = count_nonfinite(G, m * n, &first);
     if (bad)
-        return MUON_ERROR(MUON_ENONFINITE, "measure: input has %zu non-finite "
-                          "entries (first at row %zu, column %zu: %g)", bad,
-                          first / n, first % n, G[first]);
+        return MUON_ERROR(MUON_ENONFINITE,
+                          "measure: input has %zu non-finite "
+                          "entries (first at row %zu, column %zu: %g)",
+                          bad, first / n, first % n, G[first]);
     int st = svd(w, G, w->sG, 1);
     if (st)
         return st;
@@ -193,8 +206,7 @@ muon_measure_set_input(muon_measure *w, const double *G)
     } else {
         /* P^T (n x m, column-major) = X_r (n x r) * Y_r (r x m) */
         cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)m,
-                    (int)r, 1.0, w->X, (int)n, w->Y, (int)k, 0.0, w->P,
-                    (int)n);
+                    (int)r, 1.0, w->X, (int)n, w->Y, (int)k, 0.0, w->P, (int)n);
     }
     w->have_input = 1;
     return MUON_SUCCESS;
@@ -239,12 +251,14 @@ muon_measure_output(muon_measure *w, const double *O, muon_quality *q,
     q->polar_err = q->orth_err = NAN;
     if (!w->have_input)
         return MUON_ERROR(MUON_EINVAL, "measure: no input set (call "
-                          "muon_measure_set_input first)");
+                                       "muon_measure_set_input first)");
     size_t bad = count_nonfinite(O, m * n, &first);
     if (bad)
-        return MUON_ERROR(MUON_ENONFINITE, "measure: output has %zu "
+        return MUON_ERROR(MUON_ENONFINITE,
+                          "measure: output has %zu "
                           "non-finite entries (first at row %zu, column %zu: "
-                          "%g)", bad, first / n, first % n, O[first]);
+                          "%g)",
+                          bad, first / n, first % n, O[first]);
     int st = svd(w, O, w->sO, 0);
     if (st)
         return st;

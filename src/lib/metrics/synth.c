@@ -16,7 +16,7 @@
 #include "muon/status.h"
 
 _Static_assert(sizeof(unsigned long) == sizeof(size_t),
-              "seeds are parsed as size_t");
+               "seeds are parsed as size_t");
 
 static const char *const spectrum_names[MUON_NSPECTRA] = {
     "gaussian", "geometric", "powerlaw", "lowrank", "clustered"};
@@ -59,38 +59,60 @@ muon_synth_validate(const muon_synth_spec *s)
 {
     size_t bytes;
     if (s->m < 1 || s->n < 1)
-        return MUON_ERROR(MUON_ERANGE, "synth: m and n must be >= 1 (got "
-                          "m=%zu, n=%zu)", s->m, s->n);
+        return MUON_ERROR(MUON_ERANGE,
+                          "synth: m and n must be >= 1 (got "
+                          "m=%zu, n=%zu)",
+                          s->m, s->n);
     if (s->m > INT_MAX || s->n > INT_MAX)
-        return MUON_ERROR(MUON_ERANGE, "synth: m and n must be <= %d for "
-                          "LAPACK (got m=%zu, n=%zu)", INT_MAX, s->m, s->n);
+        return MUON_ERROR(MUON_ERANGE,
+                          "synth: m and n must be <= %d for "
+                          "LAPACK (got m=%zu, n=%zu)",
+                          INT_MAX, s->m, s->n);
     if (muon_size_mul3(&bytes, s->m, s->n, sizeof(double)))
         return MUON_ENOMEM;
     if ((unsigned)s->spectrum >= MUON_NSPECTRA)
         return MUON_ERROR(MUON_EINVAL, "synth: invalid spectrum %d",
                           (int)s->spectrum);
     if (!(isfinite(s->cond) && s->cond >= 1))
-        return MUON_ERROR(MUON_ERANGE, "synth: cond must be finite and >= 1 "
-                          "(got %g)", s->cond);
+        return MUON_ERROR(MUON_ERANGE,
+                          "synth: cond must be finite and >= 1 "
+                          "(got %g)",
+                          s->cond);
     if (!(isfinite(s->alpha) && s->alpha >= 0))
-        return MUON_ERROR(MUON_ERANGE, "synth: alpha must be finite and >= 0 "
-                          "(got %g)", s->alpha);
+        return MUON_ERROR(MUON_ERANGE,
+                          "synth: alpha must be finite and >= 0 "
+                          "(got %g)",
+                          s->alpha);
     if (s->rank > min_size(s->m, s->n))
-        return MUON_ERROR(MUON_ERANGE, "synth: rank must be in 1..min(m,n) = "
-                          "1..%zu (got %zu)", min_size(s->m, s->n), s->rank);
+        return MUON_ERROR(MUON_ERANGE,
+                          "synth: rank must be in 1..min(m,n) = "
+                          "1..%zu (got %zu)",
+                          min_size(s->m, s->n), s->rank);
     if (!(s->jitter >= 0 && s->jitter < 1))
-        return MUON_ERROR(MUON_ERANGE, "synth: jitter must be in [0, 1) "
-                          "(got %g)", s->jitter);
+        return MUON_ERROR(MUON_ERANGE,
+                          "synth: jitter must be in [0, 1) "
+                          "(got %g)",
+                          s->jitter);
     if (!(isfinite(s->scale) && s->scale > 0))
-        return MUON_ERROR(MUON_ERANGE, "synth: scale must be finite and > 0 "
-                          "(got %g)", s->scale);
+        return MUON_ERROR(MUON_ERANGE,
+                          "synth: scale must be finite and > 0 "
+                          "(got %g)",
+                          s->scale);
     return MUON_SUCCESS;
 }
 
 /* ---- text form ------------------------------------------------------ */
 
 typedef enum {
-    K_M, K_N, K_SPECTRUM, K_COND, K_ALPHA, K_RANK, K_JITTER, K_SCALE, K_SEED,
+    K_M,
+    K_N,
+    K_SPECTRUM,
+    K_COND,
+    K_ALPHA,
+    K_RANK,
+    K_JITTER,
+    K_SCALE,
+    K_SEED,
     NKEYS
 } key_id;
 
@@ -106,10 +128,14 @@ key_spectra(key_id k)
     case K_COND:
         return 1u << MUON_SPECTRUM_GEOMETRIC | 1u << MUON_SPECTRUM_LOWRANK |
                1u << MUON_SPECTRUM_CLUSTERED;
-    case K_ALPHA: return 1u << MUON_SPECTRUM_POWERLAW;
-    case K_RANK: return 1u << MUON_SPECTRUM_LOWRANK;
-    case K_JITTER: return 1u << MUON_SPECTRUM_CLUSTERED;
-    default: return ~0u;
+    case K_ALPHA:
+        return 1u << MUON_SPECTRUM_POWERLAW;
+    case K_RANK:
+        return 1u << MUON_SPECTRUM_LOWRANK;
+    case K_JITTER:
+        return 1u << MUON_SPECTRUM_CLUSTERED;
+    default:
+        return ~0u;
     }
 }
 
@@ -151,7 +177,8 @@ parse_size(const char *key, const char *v, size_t *out)
         return MUON_ERROR(MUON_EINVAL, "synth: %s has an empty value", key);
     for (const char *p = v; *p; p++) {
         if (*p < '0' || *p > '9')
-            return MUON_ERROR(MUON_EINVAL, "synth: %s must be a non-negative "
+            return MUON_ERROR(MUON_EINVAL,
+                              "synth: %s must be a non-negative "
                               "integer in plain decimal digits (got '%s')",
                               key, v);
         if (__builtin_mul_overflow(x, (size_t)10, &x) ||
@@ -168,17 +195,23 @@ parse_real(const char *key, const char *v, double *out)
     /* strtod also takes "inf", "nan", hex floats and leading spaces; a
      * spec is meant to be read by people, so only decimal notation. */
     if (!*v || strspn(v, "0123456789+-.eE") != strlen(v))
-        return MUON_ERROR(MUON_EINVAL, "synth: %s must be a decimal number "
-                          "(got '%s')", key, v);
+        return MUON_ERROR(MUON_EINVAL,
+                          "synth: %s must be a decimal number "
+                          "(got '%s')",
+                          key, v);
     char *end;
     errno = 0;
     double x = strtod(v, &end);
     if (end == v || *end)
-        return MUON_ERROR(MUON_EINVAL, "synth: %s must be a decimal number "
-                          "(got '%s')", key, v);
+        return MUON_ERROR(MUON_EINVAL,
+                          "synth: %s must be a decimal number "
+                          "(got '%s')",
+                          key, v);
     if (errno == ERANGE || !isfinite(x))
-        return MUON_ERROR(MUON_ERANGE, "synth: %s=%s overflows or underflows "
-                          "a double", key, v);
+        return MUON_ERROR(MUON_ERANGE,
+                          "synth: %s=%s overflows or underflows "
+                          "a double",
+                          key, v);
     *out = x;
     return MUON_SUCCESS;
 }
@@ -189,8 +222,10 @@ set_value(muon_synth_spec *s, key_id k, const char *v)
     size_t z;
     int st;
     switch (k) {
-    case K_M: return parse_size("m", v, &s->m);
-    case K_N: return parse_size("n", v, &s->n);
+    case K_M:
+        return parse_size("m", v, &s->m);
+    case K_N:
+        return parse_size("n", v, &s->n);
     case K_RANK:
         if ((st = parse_size("rank", v, &z)))
             return st;
@@ -203,20 +238,26 @@ set_value(muon_synth_spec *s, key_id k, const char *v)
             return st;
         s->seed = (unsigned long)z; /* same width (static assert below) */
         return MUON_SUCCESS;
-    case K_COND: return parse_real("cond", v, &s->cond);
-    case K_ALPHA: return parse_real("alpha", v, &s->alpha);
-    case K_JITTER: return parse_real("jitter", v, &s->jitter);
-    case K_SCALE: return parse_real("scale", v, &s->scale);
+    case K_COND:
+        return parse_real("cond", v, &s->cond);
+    case K_ALPHA:
+        return parse_real("alpha", v, &s->alpha);
+    case K_JITTER:
+        return parse_real("jitter", v, &s->jitter);
+    case K_SCALE:
+        return parse_real("scale", v, &s->scale);
     case K_SPECTRUM:
         for (int i = 0; i < MUON_NSPECTRA; i++)
             if (!strcmp(v, spectrum_names[i])) {
                 s->spectrum = (muon_spectrum)i;
                 return MUON_SUCCESS;
             }
-        return MUON_ERROR(MUON_EUNKNOWN, "synth: unknown spectrum '%s' (valid: "
+        return MUON_ERROR(MUON_EUNKNOWN,
+                          "synth: unknown spectrum '%s' (valid: "
                           "gaussian, geometric, powerlaw, lowrank, clustered)",
                           v);
-    case NKEYS: break;
+    case NKEYS:
+        break;
     }
     return MUON_ERROR(MUON_EINTERNAL, "synth: key id %d", (int)k);
 }
@@ -256,8 +297,10 @@ muon_synth_parse(const char *text, muon_synth_spec *spec)
         const char *eq = memchr(p, '=', (size_t)(end - p));
         char key[32], val[128];
         if (!eq)
-            return MUON_ERROR(MUON_EINVAL, "synth: item '%.*s' is not "
-                              "key=value", (int)(end - p), p);
+            return MUON_ERROR(MUON_EINVAL,
+                              "synth: item '%.*s' is not "
+                              "key=value",
+                              (int)(end - p), p);
         if ((st = copy_trimmed(p, eq, key, sizeof key, "key")) ||
             (st = copy_trimmed(eq + 1, end, val, sizeof val, "value")))
             return st;
@@ -278,7 +321,8 @@ muon_synth_parse(const char *text, muon_synth_spec *spec)
             }
         }
         if (k < 0)
-            return MUON_ERROR(MUON_EUNKNOWN, "synth: unknown key '%s' (did you "
+            return MUON_ERROR(MUON_EUNKNOWN,
+                              "synth: unknown key '%s' (did you "
                               "mean '%s'? valid: m, n, spectrum, cond, alpha, "
                               "rank, jitter, scale, seed)",
                               key, key_names[closest]);
@@ -292,10 +336,12 @@ muon_synth_parse(const char *text, muon_synth_spec *spec)
         p = end + 1;
     }
     for (int k = 0; k < NKEYS; k++)
-        if ((given & (1u << k)) && !(key_spectra((key_id)k) & (1u << s.spectrum)))
-            return MUON_ERROR(MUON_EINVAL, "synth: key '%s' does not apply to "
-                              "spectrum=%s", key_names[k],
-                              spectrum_names[s.spectrum]);
+        if ((given & (1u << k)) &&
+            !(key_spectra((key_id)k) & (1u << s.spectrum)))
+            return MUON_ERROR(MUON_EINVAL,
+                              "synth: key '%s' does not apply to "
+                              "spectrum=%s",
+                              key_names[k], spectrum_names[s.spectrum]);
     if ((st = muon_synth_validate(&s)))
         return st;
     *spec = s;
@@ -321,7 +367,8 @@ muon_synth_format(const muon_synth_spec *s, char *buf, size_t len)
         snprintf(extra, sizeof extra, ",cond=%.17g,jitter=%.17g", s->cond,
                  s->jitter);
         break;
-    default: break;
+    default:
+        break;
     }
     return snprintf(buf, len, "m=%zu,n=%zu,spectrum=%s%s,scale=%.17g,seed=%lu",
                     s->m, s->n, muon_spectrum_name(s->spectrum), extra,
@@ -345,10 +392,10 @@ unscaled_spectrum(const muon_synth_spec *spec, gsl_rng *rng, double *s)
     switch (spec->spectrum) {
     case MUON_SPECTRUM_GEOMETRIC:
     case MUON_SPECTRUM_LOWRANK: {
-        size_t k = spec->spectrum == MUON_SPECTRUM_LOWRANK ? effective_rank(spec)
-                                                           : r;
+        size_t k =
+            spec->spectrum == MUON_SPECTRUM_LOWRANK ? effective_rank(spec) : r;
         for (size_t i = 0; i < r; i++)
-            s[i] = i >= k ? 0.0
+            s[i] = i >= k   ? 0.0
                    : k == 1 ? 1.0
                             : pow(spec->cond, -(double)i / (double)(k - 1));
         break;
@@ -365,7 +412,8 @@ unscaled_spectrum(const muon_synth_spec *spec, gsl_rng *rng, double *s)
         qsort(s, r, sizeof *s, cmp_desc);
         break;
     }
-    case MUON_SPECTRUM_GAUSSIAN: break;
+    case MUON_SPECTRUM_GAUSSIAN:
+        break;
     }
 }
 
@@ -377,7 +425,7 @@ muon_synth_spectrum(const muon_synth_spec *spec, gsl_rng *rng, double *sigma)
         return st;
     if (spec->spectrum == MUON_SPECTRUM_GAUSSIAN)
         return MUON_ERROR(MUON_EINVAL, "synth: the gaussian spectrum is not "
-                          "prescribed (take it from an SVD of G)");
+                                       "prescribed (take it from an SVD of G)");
     unscaled_spectrum(spec, rng, sigma);
     for (size_t i = 0; i < min_size(spec->m, spec->n); i++)
         sigma[i] *= spec->scale;
@@ -388,8 +436,10 @@ int
 muon_synth_haar(gsl_rng *rng, size_t m, size_t k, double *Q)
 {
     if (k == 0 || k > m || m > INT_MAX)
-        return MUON_ERROR(MUON_EINVAL, "synth: Haar matrix needs 1 <= k <= m "
-                          "<= INT_MAX (got m=%zu, k=%zu)", m, k);
+        return MUON_ERROR(MUON_EINVAL,
+                          "synth: Haar matrix needs 1 <= k <= m "
+                          "<= INT_MAX (got m=%zu, k=%zu)",
+                          m, k);
     double *tau = malloc(k * sizeof *tau);
     if (!tau)
         return MUON_ERROR(MUON_ENOMEM, "synth: out of memory");
@@ -427,11 +477,13 @@ muon_synth_haar(gsl_rng *rng, size_t m, size_t k, double *Q)
 static int
 singular_values(size_t m, size_t n, double *G, double *s)
 {
-    int info = LAPACKE_dgesdd(LAPACK_COL_MAJOR, 'N', (int)n, (int)m, G,
-                              (int)n, s, NULL, 1, NULL, 1);
+    int info = LAPACKE_dgesdd(LAPACK_COL_MAJOR, 'N', (int)n, (int)m, G, (int)n,
+                              s, NULL, 1, NULL, 1);
     if (info > 0)
-        return MUON_ERROR(MUON_ENOCONV, "synth: SVD of a %zu x %zu gaussian "
-                          "matrix did not converge (info %d)", m, n, info);
+        return MUON_ERROR(MUON_ENOCONV,
+                          "synth: SVD of a %zu x %zu gaussian "
+                          "matrix did not converge (info %d)",
+                          m, n, info);
     if (info != 0)
         return MUON_ERROR(info == LAPACK_WORK_MEMORY_ERROR ? MUON_ENOMEM
                                                            : MUON_EINTERNAL,
