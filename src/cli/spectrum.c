@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "muon/coeffs.h"
 #include "muon/orth.h"
 #include "orth_opts.h"
 
@@ -68,9 +69,8 @@ cmd_spectrum(int argc, char **argv)
 
     static const char *const gcols[] = {"method", "steps", "x", "map"};
     static const char *const dcols[] = {"method", "steps", "safety", "lo",
-                                        "hi", "slope0", "at_lo", "min",
-                                        "argmin", "max", "argmax"};
-    cli_table *t = grid ? cli_table_new(gcols, 4) : cli_table_new(dcols, 11);
+                                        "hi", "slope0", "at_lo", "min", "max"};
+    cli_table *t = grid ? cli_table_new(gcols, 4) : cli_table_new(dcols, 9);
     if (!t)
         return cli_usage_error("spectrum", "out of memory");
     for (size_t k = 0; k < nt; k++) {
@@ -88,22 +88,23 @@ cmd_spectrum(int argc, char **argv)
                 cli_table_num(t, muon_orth_map(&p, x));
             }
         } else {
-            muon_map_range d;
-            if ((rc = muon_orth_map_range(&p, lo, hi, &d))) {
+            /* Exact range: interval propagation through each step. */
+            double mn, mx, slope0 = 1.0 / p.safety;
+            if ((rc = muon_coeffs_map_range(&p, p.steps, lo, hi, &mn, &mx))) {
                 cli_table_free(t);
                 return cli_fail("spectrum", rc);
             }
+            for (size_t s = 0; s < p.steps; s++)
+                slope0 *= muon_orth_step_coeff(&p, s).a;
             cli_table_str(t, types[k]->name);
             cli_table_int(t, (long long)p.steps);
             cli_table_num(t, p.safety);
             cli_table_num(t, lo);
             cli_table_num(t, hi);
-            cli_table_num(t, d.slope0);
-            cli_table_num(t, d.at_lo);
-            cli_table_num(t, d.min);
-            cli_table_num(t, d.argmin);
-            cli_table_num(t, d.max);
-            cli_table_num(t, d.argmax);
+            cli_table_num(t, slope0);
+            cli_table_num(t, muon_orth_map(&p, lo));
+            cli_table_num(t, mn);
+            cli_table_num(t, mx);
         }
     }
     rc = out ? cli_table_save(t, out, fmt) : cli_table_write(t, stdout, fmt);

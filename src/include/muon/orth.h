@@ -149,22 +149,6 @@ double muon_orth_poly(const muon_orth_params *p, double y);
  * p->safety).  This is what `muonlab spectrum` draws. */
 double muon_orth_map(const muon_orth_params *p, double x);
 
-/* Where the composed map is on an interval: what `muonlab spectrum`,
- * `muonlab coeffs check` and the verify programs report. */
-typedef struct {
-    double slope0;         /* d/dx map at 0 = prod(a_t) / safety */
-    double at_lo;          /* map(lo) */
-    double min, argmin;    /* min of map on [lo, hi] and where */
-    double max, argmax;    /* max of map on [lo, hi] and where */
-} muon_map_range;
-
-/* Evaluates muon_orth_map on [lo, hi] (0 < lo < hi): a log-spaced grid of
- * 200001 points, each interior extremum then refined by golden-section
- * search between its grid neighbours, so values are exact to ~1e-12 for
- * smooth maps.  Returns MUON_EINVAL (reported) if not 0 < lo < hi. */
-int muon_orth_map_range(const muon_orth_params *p, double lo, double hi,
-                        muon_map_range *r);
-
 /* Reads a `custom` coefficient file: one "a b c" triple per line (c may be
  * omitted for cubic steps), '#' starts a comment, blank lines are ignored.
  * Sets p->coeffs, p->ncoeffs and, if p->steps is 0, p->steps = ncoeffs.
