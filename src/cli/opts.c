@@ -1,5 +1,6 @@
 /* opts.c: the one option parser every subcommand uses, strict number
  * parsing (FAULTS.md A) and exit-code mapping. */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -57,7 +58,8 @@ cli_parse_double(const char *what, const char *text, double *out)
 {
     if (!text || !*text)
         return MUON_ERROR(MUON_EINVAL, "%s: empty value", what);
-    if (text[0] == ' ' || text[0] == '\t')
+    /* strtod would skip any leading white space; a value is the whole text. */
+    if (isspace((unsigned char)text[0]))
         return MUON_ERROR(MUON_EINVAL, "%s: leading space in '%s'", what, text);
     /* Hex floats are accepted (C99 strtod); documented in the README. */
     char *end;
@@ -80,7 +82,7 @@ cli_parse_ll(const char *what, const char *text, long long *out)
 {
     if (!text || !*text)
         return MUON_ERROR(MUON_EINVAL, "%s: empty value", what);
-    if (text[0] == ' ' || text[0] == '\t')
+    if (isspace((unsigned char)text[0]))
         return MUON_ERROR(MUON_EINVAL, "%s: leading space in '%s'", what, text);
     char *end;
     errno = 0;

@@ -152,7 +152,24 @@ format_cell(const cell *c, int digits, char *buf, size_t cap)
 static int
 csv_needs_quotes(const char *s)
 {
-    return strpbrk(s, ",\"\n") != NULL;
+    return strpbrk(s, ",\"\n\r") != NULL;
+}
+
+/* Writes one CSV field, quoted (RFC 4180) when it must be. */
+static void
+csv_field(FILE *f, const char *s)
+{
+    if (!csv_needs_quotes(s)) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (const char *p = s; *p; p++) {
+        if (*p == '"')
+            fputc('"', f);
+        fputc(*p, f);
+    }
+    fputc('"', f);
 }
 
 static int
@@ -161,25 +178,22 @@ write_csv(const cli_table *t, FILE *f)
     int rc = muon_provenance_write(f, "# ");
     if (rc)
         return rc;
-    for (size_t j = 0; j < t->ncols; j++)
-        fprintf(f, "%s%s", j ? "," : "", t->cols[j]);
+    for (size_t j = 0; j < t->ncols; j++) {
+        if (j)
+            fputc(',', f);
+        csv_field(f, t->cols[j]);
+    }
     fputc('\n', f);
-    char buf[512];
+    char buf[64];
     for (size_t r = 0; r < cli_table_rows(t); r++) {
         for (size_t j = 0; j < t->ncols; j++) {
             const cell *c = &t->cells[r * t->ncols + j];
-            format_cell(c, 17, buf, sizeof buf);
             if (j)
                 fputc(',', f);
-            if (c->kind == CELL_STR && csv_needs_quotes(buf)) {
-                fputc('"', f);
-                for (const char *p = buf; *p; p++) {
-                    if (*p == '"')
-                        fputc('"', f);
-                    fputc(*p, f);
-                }
-                fputc('"', f);
+            if (c->kind == CELL_STR) {
+                csv_field(f, c->s); /* any length */
             } else {
+                format_cell(c, 17, buf, sizeof buf);
                 fputs(buf, f);
             }
         }

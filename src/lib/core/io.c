@@ -150,7 +150,7 @@ muon_afile_commit(muon_afile *af)
 
 /* ---- provenance -------------------------------------------------------- */
 
-static char command_line[4096];
+static char command_line[32768];
 static unsigned long long run_seed;
 static int have_seed;
 
@@ -158,6 +158,33 @@ static void
 append_quoted(char *buf, size_t cap, const char *arg)
 {
     size_t len = strlen(buf);
+    int ctrl = 0;
+    for (const char *c = arg; *c; c++)
+        ctrl |= ((unsigned char)*c < 0x20 && *c != '\t') || *c == 0x7f;
+    if (ctrl) {
+        /* Line breaks and other control characters would break the
+         * one-line '#' record: bash's $'...' quoting with escapes.  Plain
+         * arguments (tabs included) keep POSIX single quotes, which any sh
+         * reads back. */
+        snprintf(buf + len, cap - len, "%s$'", len ? " " : "");
+        for (const char *c = arg; *c; c++) {
+            len = strlen(buf);
+            unsigned char u = (unsigned char)*c;
+            if (u == '\\' || u == '\'')
+                snprintf(buf + len, cap - len, "\\%c", u);
+            else if (u == '\n')
+                snprintf(buf + len, cap - len, "\\n");
+            else if (u == '\t')
+                snprintf(buf + len, cap - len, "\\t");
+            else if (u < 0x20 || u == 0x7f)
+                snprintf(buf + len, cap - len, "\\x%02x", u);
+            else
+                snprintf(buf + len, cap - len, "%c", u);
+        }
+        len = strlen(buf);
+        snprintf(buf + len, cap - len, "'");
+        return;
+    }
     int plain = *arg != '\0';
     for (const char *c = arg; *c; c++)
         if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -236,7 +263,8 @@ cpu_model(char *buf, size_t cap)
 
 typedef struct {
     const char *key;
-    char value[512];
+    const char *value; /* points into buf, or at command_line */
+    char buf[512];
 } prov_item;
 
 #define NPROV 10
@@ -246,36 +274,38 @@ provenance_items(prov_item *it)
 {
     struct utsname u;
     int n = 0;
+    for (int i = 0; i < NPROV; i++)
+        it[i].value = it[i].buf;
     it[n].key = "command";
-    snprintf(it[n++].value, sizeof it[0].value, "%.500s", command_line);
+    it[n++].value = command_line; /* whole, however long */
     it[n].key = "version";
-    snprintf(it[n++].value, sizeof it[0].value, "muonlab %s", MUON_VERSION);
+    snprintf(it[n++].buf, sizeof it[0].buf, "muonlab %s", MUON_VERSION);
     it[n].key = "seed";
     if (have_seed)
-        snprintf(it[n++].value, sizeof it[0].value, "%llu", run_seed);
+        snprintf(it[n++].buf, sizeof it[0].buf, "%llu", run_seed);
     else
-        snprintf(it[n++].value, sizeof it[0].value, "none");
+        snprintf(it[n++].buf, sizeof it[0].buf, "none");
     it[n].key = "date";
-    utc_now(it[n++].value, sizeof it[0].value);
+    utc_now(it[n++].buf, sizeof it[0].buf);
     it[n].key = "host";
     if (uname(&u) == 0)
-        snprintf(it[n].value, sizeof it[0].value, "%s %s %s", u.sysname,
+        snprintf(it[n].buf, sizeof it[0].buf, "%s %s %s", u.sysname,
                  u.release, u.machine);
     n++;
     it[n].key = "cpu";
-    cpu_model(it[n++].value, sizeof it[0].value);
+    cpu_model(it[n++].buf, sizeof it[0].buf);
     it[n].key = "blas";
-    snprintf(it[n++].value, sizeof it[0].value, "%s, %d threads, "
+    snprintf(it[n++].buf, sizeof it[0].buf, "%s, %d threads, "
              "OPENBLAS_CORETYPE=%s", openblas_get_config(),
              openblas_get_num_threads(),
              getenv("OPENBLAS_CORETYPE") ? getenv("OPENBLAS_CORETYPE")
                                          : "(unset)");
     it[n].key = "gsl";
-    snprintf(it[n++].value, sizeof it[0].value, "%s", gsl_version);
+    snprintf(it[n++].buf, sizeof it[0].buf, "%s", gsl_version);
     it[n].key = "zlib";
-    snprintf(it[n++].value, sizeof it[0].value, "%s", zlibVersion());
+    snprintf(it[n++].buf, sizeof it[0].buf, "%s", zlibVersion());
     it[n].key = "jansson";
-    snprintf(it[n++].value, sizeof it[0].value, "%s", JANSSON_VERSION);
+    snprintf(it[n++].buf, sizeof it[0].buf, "%s", JANSSON_VERSION);
 }
 
 int

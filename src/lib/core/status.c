@@ -85,6 +85,10 @@ int
 muon_size_mul3(size_t *out, size_t a, size_t b, size_t c)
 {
     size_t ab;
+    if (a == 0 || b == 0 || c == 0) { /* the product is 0 whatever the order */
+        *out = 0;
+        return MUON_SUCCESS;
+    }
     if (__builtin_mul_overflow(a, b, &ab) || __builtin_mul_overflow(ab, c, out))
         return MUON_ERROR(MUON_ENOMEM, "size %zu x %zu x %zu overflows size_t",
                           a, b, c);
