@@ -29,7 +29,7 @@ if [ ! -f build-asan/build.ninja ]; then
 fi
 meson compile -C build-asan >/dev/null || { echo "asan build failed"; \
     echo "0 passed, 1 failed"; exit 1; }
-ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
     meson test -C build-asan --suite unit --print-errorlogs \
     --num-processes 1 || status=1
 

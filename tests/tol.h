@@ -40,4 +40,23 @@
  * plus cancellation eps/h ~ 2e-11, relative to the gradient scale. */
 #define TOL_FD_REL 1e-6
 
+/* Muon driver (fp32 parameters, fp64 orthogonalizer) vs an fp64 reference
+ * of the same steps, relative error of the total change W_T - W_0 after a
+ * few steps: each step rounds W (entries ~0.1-1) to fp32, 6e-8 relative,
+ * against a change of ~lr = 0.02 per step -> ~1e-6; tenfold headroom. */
+#define TOL_DRIVER_F64ORTH 1e-5
+
+/* The same with the default fp32 Newton-Schulz: fp32 round-off (6e-8)
+ * amplified by 5 steps with slopes up to ~3.5 (cf. TOL_F32_VS_F64); observed
+ * ~1e-6..1e-5. */
+#define TOL_DRIVER_F32 1e-4
+
+/* Equivalences of two driver runs that differ only in how the same
+ * numbers are formed (ema vs classical momentum: the factor 1 - beta is
+ * removed by the normalisation up to eps/||U||; transposition; flattening):
+ * the two runs round W differently: one ulp of |W| ~ 0.3 (3e-8) against a
+ * change of ~8e-3 per entry and step is ~4e-6, over three steps ~1e-5
+ * (observed 8.5e-6); fivefold headroom. */
+#define TOL_DRIVER_EQUIV 5e-5
+
 #endif /* MUON_TOL_H */

@@ -46,9 +46,12 @@ typedef enum {
 } cli_kind;
 
 #define CLI_LIST_MAX 64
+#define CLI_LIST_STORE 4096
 typedef struct {
     size_t n;
-    const char *v[CLI_LIST_MAX];
+    const char *v[CLI_LIST_MAX]; /* into argv, or into store when split */
+    char store[CLI_LIST_STORE];  /* the split pieces: no allocation */
+    size_t used;
 } cli_list;
 
 typedef struct {

@@ -253,12 +253,18 @@ set_value(const char *cmd, const cli_opt *o, const char *val)
             l->v[l->n++] = val;
             break;
         }
-        /* Split a private copy on ','; the pieces live as long as the
-         * process (argv lifetime), which is what callers expect. */
-        char *copy = strdup(val);
-        if (!copy)
-            return cli_usage_error(cmd, "out of memory");
-        for (char *tok = strtok(copy, ","); tok; tok = strtok(NULL, ",")) {
+        /* Split into the list's own storage (copies, so argv is never
+         * modified and nothing is allocated). */
+        size_t len = strlen(val);
+        if (l->used + len + 1 > CLI_LIST_STORE)
+            return cli_usage_error(cmd, "%s: values longer than %d bytes",
+                                   what, CLI_LIST_STORE);
+        char *copy = l->store + l->used;
+        memcpy(copy, val, len + 1);
+        l->used += len + 1;
+        char *save = NULL;
+        for (char *tok = strtok_r(copy, ",", &save); tok;
+             tok = strtok_r(NULL, ",", &save)) {
             if (l->n >= CLI_LIST_MAX)
                 return cli_usage_error(cmd, "%s: more than %d values", what,
                                        CLI_LIST_MAX);
