@@ -28,8 +28,7 @@ if ((${#missing[@]})); then
 fi
 
 builddir=${1:-build}
-if [ ! -f "$builddir/build.ninja" ]; then
-    meson setup "$builddir" --buildtype=release >/dev/null
-fi
+meson setup "$builddir" --buildtype=release \
+    $( [ -f "$builddir/build.ninja" ] && echo --reconfigure ) >/dev/null
 meson compile -C "$builddir" >/dev/null
 echo "setup: built $builddir/src/cli/muonlab"
