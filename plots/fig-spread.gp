@@ -1,0 +1,48 @@
+# fig-spread.gp: singular-value spread of the output vs the condition
+# number of the input (experiment 2): for each method the band between the
+# smallest and largest output singular value, one panel per precision.
+# Columns: method, precision, cond, sigma_min, sigma_max, status.
+# style.gp needs the arguments (load does not pass them on).
+_argc = ARGC; _arg1 = ARG1; _arg2 = ARG2
+_i = strlen(ARG0); while (_i > 0 && ARG0[_i:_i] ne "/") { _i = _i - 1 }
+load (_i > 0 ? ARG0[1:_i] : "")."style.gp"
+
+_col = "precision"; @UNIQUE
+_precs = _list
+_col = "method"; @UNIQUE
+_methods = _list
+_np = words(_precs)
+ok2(d) = !bad("sigma_min") && !bad("sigma_max")
+stats IN using (ok2(0) ? column("sigma_max") : NaN) nooutput
+_top = STATS_max * 1.15
+array _nbad[_np]
+do for [p=1:_np] {
+    stats IN using (strcol("precision") eq word(_precs, p) && !ok2(0) ? 1 : 0) nooutput
+    _nbad[p] = STATS_sum
+}
+set logscale x
+set format x "10^{%T}"
+set xlabel "condition number of the input"
+set ylabel "output singular values (min..max)"
+set yrange [0 : _top * 1.1]
+set key left bottom
+set multiplot layout 1, _np title "Singular-value spread after orthogonalization"
+do for [p=1:_np] {
+    _prec = word(_precs, p)
+    set title "precision: "._prec
+    if (p > 1) { unset ylabel }
+    set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb "#888888" back
+    plot for [i=1:words(_methods)] IN \
+        using (strcol("precision") eq _prec && strcol("method") eq word(_methods, i) && ok2(0) ? column("cond") : NaN):(column("sigma_min")):(column("sigma_max")) \
+        with filledcurves lc rgb method_color(word(_methods, i)) notitle, \
+        for [i=1:words(_methods)] IN \
+        using (strcol("precision") eq _prec && strcol("method") eq word(_methods, i) && ok2(0) ? column("cond") : NaN):(column("sigma_min")) \
+        with lines lw 1.2 lc rgb method_color(word(_methods, i)) title word(_methods, i), \
+        for [i=1:words(_methods)] IN \
+        using (strcol("precision") eq _prec && strcol("method") eq word(_methods, i) && ok2(0) ? column("cond") : NaN):(column("sigma_max")) \
+        with lines lw 1.2 lc rgb method_color(word(_methods, i)) notitle, \
+        IN using (strcol("precision") eq _prec && !ok2(0) ? column("cond") : NaN):(_top) \
+        with points pt 2 ps 1.5 lc rgb "#000000" \
+        title badtitle(_nbad[p], "diverged/failed")
+}
+unset multiplot
