@@ -63,6 +63,8 @@ sgemm_rate(size_t s, size_t l)
 typedef struct {
     size_t m, n, count; /* count matrices of m x n */
     size_t ndim;        /* 2, or 3 for a batch */
+    char spectrum[32];  /* synthetic spectrum name, or "npy" */
+    double cond;        /* synthetic condition number, or NaN */
     double *G;          /* count * m * n */
 } input;
 
@@ -82,6 +84,9 @@ load_input(const char *in, const char *synth, input *x)
         x->n = spec.n;
         x->count = 1;
         x->ndim = 2;
+        snprintf(x->spectrum, sizeof x->spectrum, "%s",
+                 muon_spectrum_name(spec.spectrum));
+        x->cond = spec.spectrum == MUON_SPECTRUM_GAUSSIAN ? NAN : spec.cond;
         size_t mn;
         if ((rc = muon_size_mul(&mn, spec.m, spec.n)))
             return cli_fail(CMD, rc);
@@ -101,6 +106,8 @@ load_input(const char *in, const char *synth, input *x)
     }
     x->count = a.ndim == 3 ? a.shape[0] : 1;
     x->ndim = a.ndim;
+    snprintf(x->spectrum, sizeof x->spectrum, "npy");
+    x->cond = NAN;
     x->m = a.shape[a.ndim - 2];
     x->n = a.shape[a.ndim - 1];
     rc = muon_npy_to_f64(&a, &x->G);
@@ -125,10 +132,13 @@ out_name(char *buf, size_t cap, const char *out, const char *method, int many)
         snprintf(buf, cap, "%.*s-%s%s", (int)(dot - out), out, method, dot);
 }
 
+/* Column names are a contract with plots/README.md (fig-spread.gp reads
+ * method, precision, cond, sigma_min, sigma_max, status). */
 static const char *const cols[] = {
-    "method", "precision", "steps", "m", "n", "k", "sv_min", "sv_max",
-    "sv_mean", "sv_std", "sv_ratio", "polar_err", "orth_err", "time_s",
-    "flops", "gflops", "sgemm_gflops", "ratio_sgemm"};
+    "method", "precision", "steps", "m", "n", "k", "spectrum", "cond",
+    "sigma_min", "sigma_max", "sigma_mean", "sigma_std", "sigma_ratio",
+    "polar_err", "orth_err", "time_s", "flops", "gflops", "sgemm_gflops",
+    "ratio_sgemm", "status"};
 #define NCOLS (sizeof cols / sizeof cols[0])
 
 int
@@ -222,6 +232,8 @@ cmd_ortho(int argc, char **argv)
             cli_table_int(t, (long long)m);
             cli_table_int(t, (long long)n);
             cli_table_int(t, (long long)k);
+            cli_table_str(t, x.spectrum);
+            cli_table_num(t, x.cond);
             cli_table_num(t, q.sv.min);
             cli_table_num(t, q.sv.max);
             cli_table_num(t, q.sv.mean);
@@ -234,6 +246,7 @@ cmd_ortho(int argc, char **argv)
             cli_table_num(t, flops / sec / 1e9);
             cli_table_num(t, ceiling);
             cli_table_num(t, flops / sec / 1e9 / ceiling);
+            cli_table_str(t, "ok");
         }
         muon_orth_free(w);
         if (rc) {

@@ -67,7 +67,7 @@ cmd_spectrum(int argc, char **argv)
     if ((rc = orth_cli_methods("spectrum", &o, "ns5", 1, types, &nt, 64)))
         return rc;
 
-    static const char *const gcols[] = {"method", "steps", "x", "map"};
+    static const char *const gcols[] = {"method", "steps", "x", "px"};
     static const char *const dcols[] = {"method", "steps", "safety", "lo",
                                         "hi", "slope0", "at_lo", "min", "max"};
     cli_table *t = grid ? cli_table_new(gcols, 4) : cli_table_new(dcols, 9);
