@@ -12,6 +12,11 @@ set ylabel "output singular value p(x)"
 set logscale x
 set format x "10^{%T}"
 set xrange [1e-4:1.2]
+# Fixed y range: maps without a safety factor explode just above x = 1
+# (CANS reaches ~1e161 at 1.02), which would flatten every other curve.
+# Points beyond the range are clipped at the frame, not dropped.
+set yrange [0:1.6]
+set clip two
 set key left top
 _col = "method"; @UNIQUE
 set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb "#888888" back
