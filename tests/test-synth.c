@@ -321,7 +321,7 @@ static const struct {
     int code;
     const char *msg;
 } parse_errors[] = {
-    {"m=256,nn=3", MUON_EUNKNOWN, "unknown key 'nn' (did you mean 'n'?"},
+    {"m=256,nn=3", MUON_EUNKNOWN, "unknown synth key 'nn' (valid: m, n,"},
     {"spectrm=geometric", MUON_EUNKNOWN, "did you mean 'spectrum'?"},
     {"seeed=1", MUON_EUNKNOWN, "did you mean 'seed'?"},
     {"spectrum=gauss", MUON_EUNKNOWN, "unknown spectrum 'gauss' (valid: "},

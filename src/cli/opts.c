@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "muon/names.h"
 #include "muon/status.h"
 
 int
@@ -112,49 +113,10 @@ cli_parse_size(const char *what, const char *text, size_t *out)
 
 /* ---- closest name ------------------------------------------------------ */
 
-static size_t
-edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 63 || lb > 63)
-        return (size_t)-1;
-    size_t row[64];
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t best = diag + (a[i - 1] != b[j - 1]);
-            if (row[j] + 1 < best)
-                best = row[j] + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
 const char *
 cli_closest(const char *name, const char *const *cands)
 {
-    const char *best = NULL;
-    size_t bd = (size_t)-1;
-    for (size_t i = 0; cands[i]; i++) {
-        size_t d = edit_distance(name, cands[i]);
-        if (d < bd) {
-            bd = d;
-            best = cands[i];
-        }
-    }
-    /* Suggest only when a third or less of the name differs. */
-    size_t len = strlen(name);
-    if (best && bd <= (len < 3 ? 1 : len / 3 + 1))
-        return best;
-    return NULL;
+    return muon_closest_name(name, cands);
 }
 
 /* ---- the parser -------------------------------------------------------- */

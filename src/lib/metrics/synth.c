@@ -13,6 +13,7 @@
 #include <lapacke.h>
 
 #include "gauss.h"
+#include "muon/names.h"
 #include "muon/status.h"
 
 _Static_assert(sizeof(unsigned long) == sizeof(size_t),
@@ -116,8 +117,9 @@ typedef enum {
     NKEYS
 } key_id;
 
-static const char *const key_names[NKEYS] = {
-    "m", "n", "spectrum", "cond", "alpha", "rank", "jitter", "scale", "seed"};
+static const char *const key_names[NKEYS + 1] = {
+    "m", "n", "spectrum", "cond", "alpha", "rank", "jitter", "scale", "seed",
+    NULL};
 
 /* Which spectra a key applies to (bit i = muon_spectrum i); the rest apply
  * to all. */
@@ -137,36 +139,6 @@ key_spectra(key_id k)
     default:
         return ~0u;
     }
-}
-
-/* Levenshtein distance of two short strings (keys are < 16 characters;
- * longer input is compared on its first 31). */
-static size_t
-edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 31)
-        la = 31;
-    if (lb > 31)
-        lb = 31;
-    size_t row[32];
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[lb];
 }
 
 static int
@@ -309,23 +281,10 @@ muon_synth_parse(const char *text, muon_synth_spec *spec)
                               (int)(end - p), p);
         if (!*val)
             return MUON_ERROR(MUON_EINVAL, "synth: %s has an empty value", key);
-        int k = -1;
-        size_t best = (size_t)-1, closest = 0;
-        for (int i = 0; i < NKEYS; i++) {
-            if (!strcmp(key, key_names[i]))
-                k = i;
-            size_t d = edit_distance(key, key_names[i]);
-            if (d < best) {
-                best = d;
-                closest = (size_t)i;
-            }
-        }
-        if (k < 0)
-            return MUON_ERROR(MUON_EUNKNOWN,
-                              "synth: unknown key '%s' (did you "
-                              "mean '%s'? valid: m, n, spectrum, cond, alpha, "
-                              "rank, jitter, scale, seed)",
-                              key, key_names[closest]);
+        size_t ki;
+        if ((st = muon_name_lookup("synth key", key, key_names, &ki)))
+            return st;
+        int k = (int)ki;
         if (given & (1u << k))
             return MUON_ERROR(MUON_EINVAL, "synth: key '%s' given twice", key);
         given |= 1u << k;
