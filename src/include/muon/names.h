@@ -21,6 +21,13 @@ const char *muon_closest_name(const char *name, const char *const *cands);
 int muon_name_lookup(const char *kind, const char *name,
                      const char *const *names, size_t *index);
 
+/* Registries (orthogonalizers, scale modes, backends) are NULL-terminated
+ * arrays of pointers to structs whose FIRST member is `const char *name`.
+ * Returns the entry called `name`, or NULL after reporting MUON_EUNKNOWN as
+ * muon_name_lookup does.  At most 64 entries. */
+const void *muon_registry_find(const char *kind, const char *name,
+                               const void *const *registry);
+
 #ifdef __cplusplus
 }
 #endif

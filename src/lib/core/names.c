@@ -73,3 +73,19 @@ muon_name_lookup(const char *kind, const char *name, const char *const *names,
     return MUON_ERROR(MUON_EUNKNOWN, "unknown %s '%s' (valid: %s)", kind,
                       name ? name : "(null)", list);
 }
+
+const void *
+muon_registry_find(const char *kind, const char *name,
+                   const void *const *registry)
+{
+    const char *names[65];
+    size_t n = 0;
+    /* A pointer to a struct, converted, points to its first member. */
+    for (; registry[n] && n < 64; n++)
+        names[n] = *(const char *const *)registry[n];
+    names[n] = NULL;
+    size_t i;
+    if (muon_name_lookup(kind, name, names, &i))
+        return NULL;
+    return registry[i];
+}

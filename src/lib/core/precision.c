@@ -1,10 +1,11 @@
 /* precision.c: precision names and in-place rounding of float arrays. */
 #include "muon/precision.h"
 
+#include "muon/names.h"
 #include "muon/status.h"
 
-static const char *const names[MUON_NPRECISIONS] = {"fp64", "fp32", "bf16",
-                                                    "fp16"};
+static const char *const names[MUON_NPRECISIONS + 1] = {"fp64", "fp32",
+                                                        "bf16", "fp16", NULL};
 
 const char *
 muon_precision_name(muon_precision p)
@@ -15,14 +16,11 @@ muon_precision_name(muon_precision p)
 int
 muon_precision_by_name(const char *name, muon_precision *out)
 {
-    for (int i = 0; i < MUON_NPRECISIONS; i++)
-        if (name && !strcmp(name, names[i])) {
-            *out = (muon_precision)i;
-            return MUON_SUCCESS;
-        }
-    return MUON_ERROR(MUON_EUNKNOWN,
-                      "unknown precision '%s' (valid: fp64, fp32, bf16, fp16)",
-                      name ? name : "(null)");
+    size_t i;
+    int rc = muon_name_lookup("precision", name, names, &i);
+    if (!rc)
+        *out = (muon_precision)i;
+    return rc;
 }
 
 double

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "muon/scale.h"
+#include "muon/names.h"
 #include "muon/status.h"
 
 static double
@@ -90,16 +91,8 @@ muon_scale_default(void)
 const muon_scale_type *
 muon_scale_type_by_name(const char *name)
 {
-    char list[256] = "";
-    for (size_t i = 0; registry[i]; i++) {
-        if (name && !strcmp(name, registry[i]->name))
-            return registry[i];
-        size_t len = strlen(list);
-        snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "",
-                 registry[i]->name);
-    }
-    return MUON_ERROR_NULL(MUON_EUNKNOWN, "unknown scale mode '%s' (valid: %s)",
-                           name ? name : "(null)", list);
+    return muon_registry_find("scale mode", name,
+                              (const void *const *)registry);
 }
 
 void
