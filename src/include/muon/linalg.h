@@ -10,6 +10,7 @@
 #define MUON_LINALG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -33,9 +34,29 @@ typedef struct muon_linalg_backend {
                   float beta, float *C, size_t ldc);
     void (*dsyrk)(size_t N, size_t K, double alpha, const double *A,
                   size_t lda, double beta, double *C, size_t ldc);
+    /* Optional (NULL when the backend has no native bf16 products).
+     * A and B hold bfloat16 bit patterns (the high 16 bits of an IEEE
+     * float); C (fp32) = op(A) op(B), every product of two bf16 values
+     * accumulated in fp32 (alpha = 1, beta = 0).  The first call for a
+     * shape (ta, tb, M, N, K, lda, ldb, ldc) creates and caches the
+     * backend's primitive: call once at workspace allocation so that later
+     * calls never allocate.  Returns MUON_SUCCESS or a reported status
+     * (MUON_ENOMEM, MUON_EINTERNAL when the library refuses the shape). */
+    int (*sbgemm)(int ta, int tb, size_t M, size_t N, size_t K,
+                  const uint16_t *A, size_t lda, const uint16_t *B,
+                  size_t ldb, float *C, size_t ldc);
+    /* Optional: C (fp32) = A A^T on the UPPER triangle of the N x N C, A is
+     * N x K bf16 (same caching rule and return value as sbgemm).  The
+     * strictly lower triangle is not written. */
+    int (*sbsyrk)(size_t N, size_t K, const uint16_t *A, size_t lda,
+                  float *C, size_t ldc);
 } muon_linalg_backend;
 
-/* The default backend (openblas). */
+/* The default backend: openblas, unless the environment variable
+ * MUON_BACKEND names another compiled-in backend (so that the test and
+ * verify programs can be rerun on every backend unchanged:
+ * `MUON_BACKEND=onednn meson test ...`).  An unknown name there falls back
+ * to openblas (a test of the fallback is in tests/test-bench.c). */
 const muon_linalg_backend *muon_linalg_default(void);
 
 /* NULL-terminated list of the compiled-in backends. */
@@ -44,6 +65,36 @@ const muon_linalg_backend *const *muon_linalg_backends(void);
 /* Looks a backend up by name; NULL (reported as MUON_EUNKNOWN with the list
  * of valid names) if none. */
 const muon_linalg_backend *muon_linalg_backend_by_name(const char *name);
+
+/* Operand types of the rate probe. */
+typedef enum {
+    MUON_LINALG_F32 = 0, /* sgemm */
+    MUON_LINALG_F64 = 1, /* dgemm */
+    MUON_LINALG_BF16 = 2 /* sbgemm (bf16 operands, fp32 result) */
+} muon_linalg_kind;
+
+/* The backend's plain product rate in GFLOP/s (2 M N K flops per product):
+ * C (M x N) = A (M x K) B (K x N), median of reps timed products after one
+ * warm-up (reps is capped at 101).  NaN when a buffer cannot be allocated,
+ * the sizes or reps are 0, or the backend lacks the kind (bf16). */
+double muon_linalg_gemm_rate(const muon_linalg_backend *be,
+                             muon_linalg_kind kind, size_t M, size_t N,
+                             size_t K, size_t reps);
+
+/* Memory bandwidth in GB/s: a STREAM-triad pass a = b + s c over three
+ * float arrays of bytes / 3 together, median of reps passes after one
+ * warm-up.  NaN when the arrays cannot be allocated. */
+double muon_linalg_bandwidth(size_t bytes, size_t reps);
+
+/* Thread control for batch parallelism (independent matrices on separate
+ * threads, each with single-threaded products).  batch_begin sets
+ * OpenBLAS's (process-wide) thread count to 1 and saves the previous
+ * settings in saved, which batch_end restores; worker_init, called first in every worker
+ * thread, limits oneDNN's OpenMP team in that thread to 1 (batch_end
+ * restores the caller thread's OpenMP setting too). */
+void muon_linalg_batch_begin(int saved[2]);
+void muon_linalg_batch_end(const int saved[2]);
+void muon_linalg_worker_init(void);
 
 #ifdef __cplusplus
 }

@@ -60,6 +60,13 @@ typedef struct {
                                  < 0 means max(m,n) * DBL_EPSILON */
     size_t gram_restart;      /* gram-ns: restart period in steps (0: never) */
     const struct muon_linalg_backend *backend; /* NULL: the default */
+    int native;               /* bf16 only: 1 = the matrix products run in
+                                 native bf16 (bf16 operands, fp32
+                                 accumulation) on a backend that has them
+                                 (onednn); same rounding points as the
+                                 emulation, so results agree with emulated
+                                 bf16 within bf16 round-off, not bitwise.
+                                 0 (default) = emulation on fp32 products. */
 } muon_orth_params;
 
 struct muon_orth_ops; /* private algorithm vtable (src/lib/orth/orth_impl.h) */
@@ -121,6 +128,17 @@ int muon_orth_apply_batch_f64(muon_orth_workspace *w, size_t count,
                               const double *G, double *O);
 int muon_orth_apply_batch_f32(muon_orth_workspace *w, size_t count,
                               const float *G, float *O);
+
+/* Lets the batch calls above run up to nthreads matrices at once, each on
+ * its own scratch with single-threaded matrix products (OpenBLAS's thread
+ * count is set to 1 for the duration of a batch call and restored after; it
+ * is process-wide, so do not run other BLAS work concurrently).  Pays off
+ * for many small matrices, whose products are too small to parallelise
+ * inside.  Allocates nthreads - 1 sibling workspaces (call it outside hot
+ * loops; nthreads = 1 frees them).  Single applies are unaffected.
+ * Returns MUON_EINVAL (nthreads 0 or > 256), MUON_ENOMEM, or
+ * MUON_SUCCESS. */
+int muon_orth_set_threads(muon_orth_workspace *w, size_t nthreads);
 
 /* Accessors. */
 const muon_orth_type *muon_orth_workspace_type(const muon_orth_workspace *w);

@@ -1,6 +1,10 @@
 /* registry.c: the list of compiled-in matrix-product backends. */
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <cblas.h>
 
 #include "muon/linalg.h"
 #include "muon/status.h"
@@ -19,10 +23,32 @@ static const muon_linalg_backend *const backends[] = {
     NULL,
 };
 
+static const muon_linalg_backend *env_default = &muon_linalg_openblas;
+static pthread_once_t env_once = PTHREAD_ONCE_INIT;
+
+/* Reads MUON_BACKEND once: the hook that reruns every test and verify
+ * program on another backend without changing them. */
+static void
+read_env(void)
+{
+    const char *name = getenv("MUON_BACKEND");
+    if (!name || !*name)
+        return;
+    for (size_t i = 0; backends[i]; i++)
+        if (!strcmp(name, backends[i]->name)) {
+            env_default = backends[i];
+            return;
+        }
+    /* Reported (not fatal): the default stays openblas. */
+    (void)MUON_ERROR(MUON_EUNKNOWN, "MUON_BACKEND='%s' is not a compiled-in "
+                     "backend; using openblas", name);
+}
+
 const muon_linalg_backend *
 muon_linalg_default(void)
 {
-    return &muon_linalg_openblas;
+    pthread_once(&env_once, read_env);
+    return env_default;
 }
 
 const muon_linalg_backend *const *
@@ -44,4 +70,32 @@ muon_linalg_backend_by_name(const char *name)
     }
     return MUON_ERROR_NULL(MUON_EUNKNOWN, "unknown backend '%s' (valid: %s)",
                            name ? name : "(null)", list);
+}
+
+/* libgomp is linked only with oneDNN: a weak reference stays NULL
+ * without it. */
+extern void omp_set_num_threads(int n) __attribute__((weak));
+extern int omp_get_max_threads(void) __attribute__((weak));
+
+void
+muon_linalg_batch_begin(int saved[2])
+{
+    saved[0] = openblas_get_num_threads();
+    saved[1] = omp_get_max_threads ? omp_get_max_threads() : 0;
+    openblas_set_num_threads(1);
+}
+
+void
+muon_linalg_batch_end(const int saved[2])
+{
+    openblas_set_num_threads(saved[0] > 0 ? saved[0] : 1);
+    if (omp_set_num_threads && saved[1] > 0)
+        omp_set_num_threads(saved[1]);
+}
+
+void
+muon_linalg_worker_init(void)
+{
+    if (omp_set_num_threads)
+        omp_set_num_threads(1);
 }

@@ -4,6 +4,7 @@
 #include <float.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +39,7 @@ muon_orth_alloc(const muon_orth_type *T, const muon_orth_params *p, size_t m,
     w->rows = m > n ? n : m;
     w->cols = m > n ? m : n;
     w->use_f64 = T->ops->fp64_only || p->precision == MUON_FP64;
+    w->nthreads = 1;
     if (m == 0 || n == 0)
         return w; /* nothing to compute, nothing to allocate */
     if (w->use_f64)
@@ -56,11 +58,48 @@ muon_orth_alloc(const muon_orth_type *T, const muon_orth_params *p, size_t m,
     return w;
 }
 
+#define MUON_ORTH_MAX_THREADS 256
+
+static void
+free_siblings(muon_orth_workspace *w)
+{
+    for (size_t i = 0; w->sib && i + 1 < w->nthreads; i++)
+        muon_orth_free(w->sib[i]);
+    free(w->sib);
+    w->sib = NULL;
+    w->nthreads = 1;
+}
+
+int
+muon_orth_set_threads(muon_orth_workspace *w, size_t nthreads)
+{
+    if (!w || nthreads == 0 || nthreads > MUON_ORTH_MAX_THREADS)
+        return MUON_ERROR(MUON_EINVAL, "muon_orth_set_threads: nthreads must "
+                          "be in 1..%d (got %zu)", MUON_ORTH_MAX_THREADS,
+                          nthreads);
+    free_siblings(w);
+    if (nthreads == 1)
+        return MUON_SUCCESS;
+    w->sib = calloc(nthreads - 1, sizeof *w->sib);
+    if (!w->sib)
+        return MUON_ERROR(MUON_ENOMEM, "%s: out of memory", w->type->name);
+    w->nthreads = nthreads;
+    for (size_t i = 0; i + 1 < nthreads; i++) {
+        w->sib[i] = muon_orth_alloc(w->type, &w->p, w->m, w->n);
+        if (!w->sib[i]) {
+            free_siblings(w);
+            return MUON_ENOMEM;
+        }
+    }
+    return MUON_SUCCESS;
+}
+
 void
 muon_orth_free(muon_orth_workspace *w)
 {
     if (!w)
         return;
+    free_siblings(w);
     if (w->type->ops->free)
         w->type->ops->free(w);
     free(w->xd);

@@ -85,7 +85,8 @@ FN(muon_orth_apply)(muon_orth_workspace *w, const IN *G, IN *O)
                 double v = (((double)G[i * n + j] * r1) * r2) * inv;
                 X[w->transposed ? j * cols + i : i * n + j] = (float)v;
             }
-        muon_round_array(w->p.precision, X, count);
+        if (w->p.precision == MUON_BF16 || w->p.precision == MUON_FP16)
+            muon_lowp_round(w->p.precision, X, NULL, count);
     }
     void *res = NULL;
     int rc = w->type->ops->apply(w, &res);
@@ -110,17 +111,84 @@ FN(muon_orth_apply)(muon_orth_workspace *w, const IN *G, IN *O)
     return MUON_SUCCESS;
 }
 
+/* One thread's share of a parallel batch: matrices k = id, id + nt, ... */
+typedef struct {
+    muon_orth_workspace *w;
+    size_t id, nt, count;
+    const IN *G;
+    IN *O;
+    size_t fail_k; /* first failing index (count if none) */
+    int rc;
+} FN(batch_job);
+
+static void *
+FN(batch_worker)(void *arg)
+{
+    FN(batch_job) *j = arg;
+    size_t mn = j->w->m * j->w->n;
+    muon_linalg_worker_init();
+    j->fail_k = j->count;
+    j->rc = MUON_SUCCESS;
+    for (size_t k = j->id; k < j->count; k += j->nt) {
+        int rc = FN(muon_orth_apply)(j->w, j->G + k * mn, j->O + k * mn);
+        if (rc) {
+            j->rc = rc;
+            j->fail_k = k;
+            break;
+        }
+    }
+    return NULL;
+}
+
 int
 FN(muon_orth_apply_batch)(muon_orth_workspace *w, size_t count, const IN *G,
                           IN *O)
 {
     size_t mn = w->m * w->n;
-    for (size_t k = 0; k < count; k++) {
-        int rc = FN(muon_orth_apply)(w, G + k * mn, O + k * mn);
-        if (rc)
-            return rc;
+    size_t nt = w->nthreads < count ? w->nthreads : count;
+    if (nt <= 1 || mn == 0) {
+        for (size_t k = 0; k < count; k++) {
+            int rc = FN(muon_orth_apply)(w, G + k * mn, O + k * mn);
+            if (rc)
+                return rc;
+        }
+        return MUON_SUCCESS;
     }
-    return MUON_SUCCESS;
+    /* Interleaved assignment balances equal-sized matrices; each thread
+     * owns one workspace (w itself for thread 0). */
+    FN(batch_job) jobs[MUON_ORTH_MAX_THREADS];
+    pthread_t tid[MUON_ORTH_MAX_THREADS];
+    int started[MUON_ORTH_MAX_THREADS] = {0};
+    int saved[2];
+    muon_linalg_batch_begin(saved);
+    for (size_t i = 0; i < nt; i++) {
+        jobs[i] = (FN(batch_job)){i ? w->sib[i - 1] : w, i, nt, count, G, O,
+                                  count, MUON_SUCCESS};
+        if (i > 0)
+            started[i] = !pthread_create(&tid[i], NULL, FN(batch_worker),
+                                         &jobs[i]);
+    }
+    /* Thread 0 works in the caller; a thread that could not start has its
+     * share done here too. */
+    FN(batch_worker)(&jobs[0]);
+    for (size_t i = 1; i < nt; i++) {
+        if (started[i])
+            pthread_join(tid[i], NULL);
+        else
+            FN(batch_worker)(&jobs[i]);
+    }
+    muon_linalg_batch_end(saved);
+    size_t fk = count;
+    int rc = MUON_SUCCESS;
+    for (size_t i = 0; i < nt; i++) {
+        if (jobs[i].fail_k < fk) {
+            fk = jobs[i].fail_k;
+            rc = jobs[i].rc;
+        }
+        if (i > 0)
+            w->calls += w->sib[i - 1]->calls, w->sib[i - 1]->calls = 0;
+    }
+    return rc;
 }
 
 #undef FN

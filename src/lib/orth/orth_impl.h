@@ -33,9 +33,32 @@ struct muon_orth_workspace {
     float *xf;         /* rows x cols */
     void *state;       /* algorithm-private */
     unsigned long long calls;
+    /* Batch parallelism (muon_orth_set_threads): nthreads - 1 sibling
+     * workspaces with the same type, params and shape. */
+    size_t nthreads;
+    struct muon_orth_workspace **sib;
 };
 
 extern const struct muon_orth_ops muon_orth_poly_ops;
 extern const struct muon_orth_ops muon_orth_svd_ops;
+extern const struct muon_orth_ops muon_orth_gram_ops;
+extern const muon_orth_type muon_orth_gram_type; /* gram.c */
+
+/* Elementwise passes (lowp.c), vectorised, bit-identical to
+ * muon_round_float.  R = rounding to p; h (optional, may be NULL) receives
+ * the bf16 bit patterns of the results (p must then be MUON_BF16). */
+void muon_lowp_round(muon_precision p, float *x, uint16_t *h, size_t n);
+/* x = R(R(a x) + R(y)) */
+void muon_lowp_axpy(muon_precision p, float a, float *x, const float *y,
+                    uint16_t *h, size_t n);
+/* B = R(R(b A) + R(c R(B))), or B = R(b A) when c == 0 */
+void muon_lowp_comb(muon_precision p, float b, float c, const float *A,
+                    float *B, uint16_t *h, size_t n);
+/* h = high halves of x (x holds bf16 values) */
+void muon_bf16_store(uint16_t *h, const float *x, size_t n);
+/* Copies the upper triangle of the n x n row-major S into the lower one. */
+void muon_mirror_f32(float *S, size_t n);
+void muon_mirror_f64(double *S, size_t n);
+void muon_mirror_u16(uint16_t *S, size_t n);
 
 #endif /* MUON_ORTH_IMPL_H */

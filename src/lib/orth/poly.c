@@ -9,7 +9,9 @@
  * In fp32/fp64, a is folded into B's diagonal so each step is one gemm.  In
  * emulated bf16/fp16 every stored intermediate is rounded after each
  * operation exactly as a framework evaluating `a*X + B@X` op by op would
- * (products accumulate in fp32 and round once).
+ * (products accumulate in fp32 and round once).  Native bf16 (params.native)
+ * rounds at the same points but runs the products on bf16 operands through
+ * the backend's sbgemm/sbsyrk.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,58 +21,76 @@
 
 /* Private state: one instance per workspace. */
 typedef struct {
-    void *A;  /* rows x rows */
-    void *B;  /* rows x rows */
-    void *Y;  /* rows x cols, ping-pong partner of the working buffer */
+    void *A;      /* rows x rows */
+    void *B;      /* rows x rows */
+    void *Y;      /* rows x cols, ping-pong partner of the working buffer */
+    uint16_t *Xh; /* native bf16: rows x cols */
+    uint16_t *Ah; /* native bf16: rows x rows */
+    uint16_t *Bh; /* native bf16: rows x rows */
 } poly_state;
-
-/* Copies the upper triangle of the n x n row-major S into its lower one. */
-#define POLY_SYMMETRIZE(T, S, n)                                               \
-    do {                                                                       \
-        for (size_t i_ = 1; i_ < (n); i_++)                                    \
-            for (size_t j_ = 0; j_ < i_; j_++)                                 \
-                (S)[i_ * (n) + j_] = (S)[j_ * (n) + i_];                       \
-    } while (0)
 
 #define BASE double
 #define SFX f64
 #define GEMM dgemm
 #define SYRK dsyrk
+#define MIRROR muon_mirror_f64
 #define EMULATED(w) 0
 #include "poly_source.c"
 #undef BASE
 #undef SFX
 #undef GEMM
 #undef SYRK
+#undef MIRROR
 #undef EMULATED
 
 #define BASE float
 #define SFX f32
 #define GEMM sgemm
 #define SYRK ssyrk
+#define MIRROR muon_mirror_f32
 #define EMULATED(w) ((w)->p.precision == MUON_BF16 || (w)->p.precision == MUON_FP16)
 #include "poly_source.c"
 #undef BASE
 #undef SFX
 #undef GEMM
 #undef SYRK
+#undef MIRROR
 #undef EMULATED
 
+/* Native bf16: the emulated bf16 recipe with bf16 storage for every
+ * product operand.  X (float, bf16 values) is the working buffer; the float
+ * buffers hold the same rounded values as in the emulation, and the bf16
+ * copies are written by the passes that round them. */
 static int
-poly_alloc(muon_orth_workspace *w)
+poly_run_bf16(muon_orth_workspace *w, float *X)
 {
-    poly_state *s = calloc(1, sizeof *s);
-    if (!s)
-        return MUON_ERROR(MUON_ENOMEM, "%s: out of memory", w->type->name);
-    w->state = s;
-    size_t el = w->use_f64 ? sizeof(double) : sizeof(float);
-    size_t rr = w->rows * w->rows, rc = w->rows * w->cols;
-    s->A = malloc(rr * el);
-    s->B = malloc(rr * el);
-    s->Y = malloc(rc * el);
-    if (!s->A || !s->B || !s->Y)
-        return MUON_ERROR(MUON_ENOMEM, "%s: out of memory for %zu x %zu "
-                          "workspace", w->type->name, w->rows, w->cols);
+    poly_state *s = w->state;
+    const muon_linalg_backend *be = w->be;
+    const size_t r = w->rows, c = w->cols, rc = r * c;
+    float *A = s->A, *B = s->B, *Y = s->Y;
+    uint16_t *Xh = s->Xh, *Ah = s->Ah, *Bh = s->Bh;
+    int rc_;
+    muon_bf16_store(Xh, X, rc);
+    for (size_t t = 0; t < w->p.steps; t++) {
+        const muon_coeff k = muon_orth_step_coeff(&w->p, t);
+        const float a = (float)k.a, b = (float)k.b, cc = (float)k.c;
+        if ((rc_ = be->sbsyrk(r, c, Xh, c, A, r)))
+            return rc_;
+        for (size_t i = 0; i < r; i++)
+            muon_lowp_round(MUON_BF16, A + i * r + i, Ah + i * r + i, r - i);
+        if (cc != 0) {
+            muon_mirror_u16(Ah, r);
+            if ((rc_ = be->sbsyrk(r, r, Ah, r, B, r)))
+                return rc_;
+        }
+        for (size_t i = 0; i < r; i++)
+            muon_lowp_comb(MUON_BF16, b, cc, A + i * r + i, B + i * r + i,
+                           Bh + i * r + i, r - i);
+        muon_mirror_u16(Bh, r);
+        if ((rc_ = be->sbgemm(0, 0, r, c, r, Bh, r, Xh, c, Y, c)))
+            return rc_;
+        muon_lowp_axpy(MUON_BF16, a, X, Y, Xh, rc);
+    }
     return MUON_SUCCESS;
 }
 
@@ -83,17 +103,71 @@ poly_free(muon_orth_workspace *w)
     free(s->A);
     free(s->B);
     free(s->Y);
+    free(s->Xh);
+    free(s->Ah);
+    free(s->Bh);
     free(s);
     w->state = NULL;
 }
 
 static int
+poly_alloc(muon_orth_workspace *w)
+{
+    int native = w->p.native && !w->use_f64;
+    if (native && (w->p.precision != MUON_BF16 || !w->be->sbgemm ||
+                   !w->be->sbsyrk))
+        return MUON_ERROR(MUON_EINVAL, "%s: native products need precision "
+                          "bf16 (got %s) and a backend with bf16 products "
+                          "(backend '%s' has %s)", w->type->name,
+                          muon_precision_name(w->p.precision), w->be->name,
+                          w->be->sbgemm ? "them" : "none");
+    poly_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return MUON_ERROR(MUON_ENOMEM, "%s: out of memory", w->type->name);
+    w->state = s;
+    size_t el = w->use_f64 ? sizeof(double) : sizeof(float);
+    size_t rr = w->rows * w->rows, rc = w->rows * w->cols;
+    /* calloc: the native warm-up below multiplies defined zeros. */
+    s->A = calloc(rr, el);
+    s->B = calloc(rr, el);
+    s->Y = calloc(rc, el);
+    if (!s->A || !s->B || !s->Y)
+        return MUON_ERROR(MUON_ENOMEM, "%s: out of memory for %zu x %zu "
+                          "workspace", w->type->name, w->rows, w->cols);
+    if (native) {
+        s->Xh = calloc(rc, sizeof *s->Xh);
+        s->Ah = calloc(rr, sizeof *s->Ah);
+        s->Bh = calloc(rr, sizeof *s->Bh);
+        if (!s->Xh || !s->Ah || !s->Bh)
+            return MUON_ERROR(MUON_ENOMEM, "%s: out of memory for %zu x %zu "
+                              "bf16 workspace", w->type->name, w->rows,
+                              w->cols);
+        /* Create and cache the backend's primitives for every shape used
+         * now, so that apply never allocates (linalg.h). */
+        size_t r = w->rows, c = w->cols;
+        int rc_ = w->be->sbsyrk(r, c, s->Xh, c, s->A, r);
+        if (!rc_)
+            rc_ = w->be->sbsyrk(r, r, s->Ah, r, s->B, r);
+        if (!rc_)
+            rc_ = w->be->sbgemm(0, 0, r, c, r, s->Bh, r, s->Xh, c, s->Y, c);
+        if (rc_)
+            return rc_;
+    }
+    return MUON_SUCCESS;
+}
+
+static int
 poly_apply(muon_orth_workspace *w, void **result)
 {
-    if (w->use_f64)
+    poly_state *s = w->state;
+    if (w->use_f64) {
         *result = poly_run_f64(w, w->xd);
-    else
+    } else if (s->Xh) {
+        *result = w->xf;
+        return poly_run_bf16(w, w->xf);
+    } else {
         *result = poly_run_f32(w, w->xf);
+    }
     return MUON_SUCCESS;
 }
 

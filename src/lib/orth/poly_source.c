@@ -1,17 +1,23 @@
 /* poly_source.c: the polynomial iteration for one base type.  Included by
- * poly.c with BASE, SFX, GEMM, SYRK and EMULATED(w) defined. */
+ * poly.c with BASE, SFX, GEMM, SYRK, MIRROR and EMULATED(w) defined. */
 #define PCAT2(a, b) a##_##b
 #define PCAT(a, b) PCAT2(a, b)
 #define PFN(name) PCAT(name, SFX)
 
 /* Runs p->steps iterations on X (rows x cols, rows <= cols) and returns the
- * buffer holding the result (X or the state's Y). */
+ * buffer holding the result (X or the state's Y).
+ *
+ * Native: A = X X^T (syrk, upper), mirrored; B = A A (syrk, upper);
+ * B <- b A + c B + a I on the upper triangle, mirrored; Y = B X (one gemm);
+ * swap X and Y.  Emulated bf16/fp16: the same products, every stored value
+ * rounded where an op-by-op evaluation of `a*X + (b*A + c*A@A)@X` rounds,
+ * each rounding fused into the pass that already touches the data. */
 static BASE *
 PFN(poly_run)(muon_orth_workspace *w, BASE *X)
 {
     poly_state *s = w->state;
     const muon_linalg_backend *be = w->be;
-    const size_t r = w->rows, c = w->cols, rr = r * r, rc = r * c;
+    const size_t r = w->rows, c = w->cols, rc = r * c;
     BASE *A = s->A, *B = s->B, *Y = s->Y;
     const int emu = EMULATED(w);
     const muon_precision prec = w->p.precision;
@@ -20,65 +26,46 @@ PFN(poly_run)(muon_orth_workspace *w, BASE *X)
         const muon_coeff k = muon_orth_step_coeff(&w->p, t);
         const BASE a = (BASE)k.a, b = (BASE)k.b, cc = (BASE)k.c;
 
-        /* A = X X^T, upper triangle, then mirrored: the next syrk and the
-         * gemm read A and B as full matrices. */
+        /* A = X X^T on the upper triangle. */
         be->SYRK(r, c, 1, X, c, 0, A, r);
         if (emu)
-            muon_round_array(prec, (float *)A, rr);
-        POLY_SYMMETRIZE(BASE, A, r);
+            for (size_t i = 0; i < r; i++)
+                muon_lowp_round(prec, (float *)A + i * r + i, NULL, r - i);
+        /* The next syrk reads A as a full matrix. */
+        if (cc != 0)
+            MIRROR(A, r);
 
-        if (cc != 0) {
-            /* B = A A^T = A A (A is symmetric). */
-            be->SYRK(r, r, 1, A, r, 0, B, r);
-            if (emu) {
-                muon_round_array(prec, (float *)B, rr);
-                /* B = round(round(b A) + round(c A A)) */
-                float *Bf = (float *)B, *Af = (float *)A;
-                for (size_t i = 0; i < rr; i++) {
-                    float u = muon_round_float(prec, (float)b * Af[i]);
-                    float v = muon_round_float(prec, (float)cc * Bf[i]);
-                    Bf[i] = muon_round_float(prec, u + v);
-                }
-            } else {
-                for (size_t i = 0; i < r; i++)
-                    for (size_t j = i; j < r; j++)
-                        B[i * r + j] = b * A[i * r + j] + cc * B[i * r + j];
-            }
-        } else {
-            if (emu) {
-                float *Bf = (float *)B, *Af = (float *)A;
-                for (size_t i = 0; i < rr; i++)
-                    Bf[i] = muon_round_float(prec, (float)b * Af[i]);
-            } else {
-                for (size_t i = 0; i < r; i++)
-                    for (size_t j = i; j < r; j++)
-                        B[i * r + j] = b * A[i * r + j];
-            }
-        }
-
+        if (cc != 0)
+            be->SYRK(r, r, 1, A, r, 0, B, r); /* A A^T = A A */
         if (emu) {
-            /* syrk filled only B's upper triangle. */
-            POLY_SYMMETRIZE(BASE, B, r);
-            /* Y = round(B X);  X <- round(round(a X) + Y). */
+            for (size_t i = 0; i < r; i++)
+                muon_lowp_comb(prec, (float)b, (float)cc,
+                               (float *)A + i * r + i, (float *)B + i * r + i,
+                               NULL, r - i);
+            MIRROR(B, r);
+            /* Y = B X;  X <- R(R(a X) + R(Y)). */
             be->GEMM(0, 0, r, c, r, 1, B, r, X, c, 0, Y, c);
-            float *Yf = (float *)Y, *Xf = (float *)X;
-            for (size_t i = 0; i < rc; i++) {
-                float y = muon_round_float(prec, Yf[i]);
-                float ax = muon_round_float(prec, (float)a * Xf[i]);
-                Xf[i] = muon_round_float(prec, ax + y);
-            }
+            muon_lowp_axpy(prec, (float)a, (float *)X, (float *)Y, NULL, rc);
         } else {
             /* Fold a into the diagonal: X <- (a I + B) X, one gemm. */
-            for (size_t i = 0; i < r; i++)
-                B[i * r + i] += a;
-            POLY_SYMMETRIZE(BASE, B, r);
+            for (size_t i = 0; i < r; i++) {
+                BASE *bi = B + i * r;
+                const BASE *ai = A + i * r;
+                if (cc != 0)
+                    for (size_t j = i; j < r; j++)
+                        bi[j] = b * ai[j] + cc * bi[j];
+                else
+                    for (size_t j = i; j < r; j++)
+                        bi[j] = b * ai[j];
+                bi[i] += a;
+            }
+            MIRROR(B, r);
             be->GEMM(0, 0, r, c, r, 1, B, r, X, c, 0, Y, c);
             BASE *tmp = X;
             X = Y;
             Y = tmp;
         }
     }
-    (void)rc;
     return X;
 }
 

@@ -164,7 +164,7 @@ POLY(custom_type, "custom", "any coefficient list from --coeffs FILE",
 
 static const muon_orth_type *const registry[] = {
     &svd_type, &ns3_type,  &ns5_type, &ns5c_type,   &you5_type,
-    &you6_type, &cans_type, &pe_type, &custom_type, NULL,
+    &you6_type, &cans_type, &pe_type, &custom_type, &muon_orth_gram_type, NULL,
 };
 
 const muon_orth_type *const *

@@ -1,0 +1,299 @@
+/* onednn.c: the oneDNN matrix-product backend (Debian libdnnl-dev, 2.6):
+ * fp32 products through dnnl_sgemm (AVX-512 kernels), native bf16 products
+ * with fp32 accumulation through the matmul primitive (created once per
+ * shape and cached), symmetric products on the upper block triangle only.
+ * oneDNN has no fp64 products: dgemm/dsyrk go to CBLAS (OpenBLAS).
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cblas.h>
+#include <oneapi/dnnl/dnnl.h>
+
+#include "muon/linalg.h"
+#include "muon/status.h"
+
+/* Symmetric products split recursively into an off-diagonal rectangle (one
+ * large gemm) and two diagonal halves; a diagonal block of at most SYRK_BASE
+ * rows is computed whole into a stack buffer, of which only the upper
+ * triangle is copied out (the lower triangle of C is never written).  128
+ * keeps the buffer at 64 KiB and the base products large enough to run at
+ * a good fraction of the gemm rate (docs/PERFLOG.md, v2). */
+#define SYRK_BASE 128
+
+/* ---- fp32 ------------------------------------------------------------- */
+
+static void
+od_sgemm(int ta, int tb, size_t M, size_t N, size_t K, float alpha,
+         const float *A, size_t lda, const float *B, size_t ldb, float beta,
+         float *C, size_t ldc)
+{
+    if (M == 0 || N == 0)
+        return;
+    dnnl_status_t st = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N',
+                                  (dnnl_dim_t)M, (dnnl_dim_t)N, (dnnl_dim_t)K,
+                                  alpha, A, (dnnl_dim_t)lda, B,
+                                  (dnnl_dim_t)ldb, beta, C, (dnnl_dim_t)ldc);
+    if (st != dnnl_success)
+        /* oneDNN refused (it should not for valid shapes): the product is
+         * still computed, by OpenBLAS. */
+        cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
+                    tb ? CblasTrans : CblasNoTrans, (int)M, (int)N, (int)K,
+                    alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
+}
+
+/* Upper triangle of C = alpha A A^T + beta C for N <= SYRK_BASE. */
+static void
+od_ssyrk_base(size_t N, size_t K, float alpha, const float *A, size_t lda,
+              float beta, float *C, size_t ldc)
+{
+    float buf[SYRK_BASE * SYRK_BASE]; /* N x N, leading dimension N */
+    od_sgemm(0, 1, N, N, K, alpha, A, lda, A, lda, 0.0f, buf, N);
+    for (size_t i = 0; i < N; i++) {
+        float *c = C + i * ldc;
+        const float *b = buf + i * N;
+        if (beta == 0.0f) /* C is not read: it may hold garbage or NaN */
+            for (size_t j = i; j < N; j++)
+                c[j] = b[j];
+        else
+            for (size_t j = i; j < N; j++)
+                c[j] = b[j] + beta * c[j];
+    }
+}
+
+static void
+od_ssyrk(size_t N, size_t K, float alpha, const float *A, size_t lda,
+         float beta, float *C, size_t ldc)
+{
+    if (N == 0)
+        return;
+    if (N <= SYRK_BASE) {
+        od_ssyrk_base(N, K, alpha, A, lda, beta, C, ldc);
+        return;
+    }
+    /* Split at a multiple of 16 (aligned panels for the kernels). */
+    size_t h = (N / 2 + 15) & ~(size_t)15;
+    od_ssyrk(h, K, alpha, A, lda, beta, C, ldc);
+    od_sgemm(0, 1, h, N - h, K, alpha, A, lda, A + h * lda, lda, beta, C + h,
+             ldc);
+    od_ssyrk(N - h, K, alpha, A + h * lda, lda, beta, C + h * ldc + h, ldc);
+}
+
+/* ---- fp64: CBLAS ------------------------------------------------------- */
+
+static void
+od_dgemm(int ta, int tb, size_t M, size_t N, size_t K, double alpha,
+         const double *A, size_t lda, const double *B, size_t ldb,
+         double beta, double *C, size_t ldc)
+{
+    cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
+                tb ? CblasTrans : CblasNoTrans, (int)M, (int)N, (int)K, alpha,
+                A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
+}
+
+static void
+od_dsyrk(size_t N, size_t K, double alpha, const double *A, size_t lda,
+         double beta, double *C, size_t ldc)
+{
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)N, (int)K,
+                alpha, A, (int)lda, beta, C, (int)ldc);
+}
+
+/* ---- bf16: matmul primitives cached per shape ------------------------- */
+
+typedef struct {
+    int used;
+    int ta, tb;
+    size_t M, N, K, lda, ldb, ldc;
+    dnnl_primitive_t prim;
+    dnnl_memory_t src, wei, dst; /* handles re-pointed at every call */
+} mm_entry;
+
+#define MM_CACHE 256
+
+static struct {
+    pthread_mutex_t lock;
+    pthread_once_t once;
+    dnnl_status_t init_status;
+    dnnl_engine_t engine;
+    dnnl_stream_t stream;
+    size_t next; /* round-robin victim when the cache is full */
+    mm_entry e[MM_CACHE];
+} mm = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_ONCE_INIT, dnnl_success, NULL,
+        NULL, 0, {{0}}};
+
+static void
+mm_init(void)
+{
+    mm.init_status = dnnl_engine_create(&mm.engine, dnnl_cpu, 0);
+    if (mm.init_status == dnnl_success)
+        mm.init_status = dnnl_stream_create(&mm.stream, mm.engine,
+                                            dnnl_stream_default_flags);
+}
+
+static void
+mm_entry_clear(mm_entry *e)
+{
+    if (e->prim)
+        dnnl_primitive_destroy(e->prim);
+    if (e->src)
+        dnnl_memory_destroy(e->src);
+    if (e->wei)
+        dnnl_memory_destroy(e->wei);
+    if (e->dst)
+        dnnl_memory_destroy(e->dst);
+    memset(e, 0, sizeof *e);
+}
+
+/* Creates the primitive and memory objects for one shape.  Row-major
+ * operands with leading dimensions are described by strides; a transposed
+ * operand is the same storage with the strides swapped. */
+static int
+mm_entry_make(mm_entry *e, int ta, int tb, size_t M, size_t N, size_t K,
+              size_t lda, size_t ldb, size_t ldc)
+{
+    dnnl_memory_desc_t a_md, b_md, c_md;
+    dnnl_dims_t a_dims = {(dnnl_dim_t)M, (dnnl_dim_t)K};
+    dnnl_dims_t b_dims = {(dnnl_dim_t)K, (dnnl_dim_t)N};
+    dnnl_dims_t c_dims = {(dnnl_dim_t)M, (dnnl_dim_t)N};
+    dnnl_dims_t a_str = {ta ? 1 : (dnnl_dim_t)lda, ta ? (dnnl_dim_t)lda : 1};
+    dnnl_dims_t b_str = {tb ? 1 : (dnnl_dim_t)ldb, tb ? (dnnl_dim_t)ldb : 1};
+    dnnl_dims_t c_str = {(dnnl_dim_t)ldc, 1};
+    dnnl_matmul_desc_t md;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_status_t st;
+    memset(e, 0, sizeof *e);
+    if ((st = dnnl_memory_desc_init_by_strides(&a_md, 2, a_dims, dnnl_bf16,
+                                               a_str)) ||
+        (st = dnnl_memory_desc_init_by_strides(&b_md, 2, b_dims, dnnl_bf16,
+                                               b_str)) ||
+        (st = dnnl_memory_desc_init_by_strides(&c_md, 2, c_dims, dnnl_f32,
+                                               c_str)) ||
+        (st = dnnl_matmul_desc_init(&md, &a_md, &b_md, NULL, &c_md)) ||
+        (st = dnnl_primitive_desc_create(&pd, &md, NULL, mm.engine, NULL)) ||
+        (st = dnnl_primitive_create(&e->prim, pd)) ||
+        (st = dnnl_memory_create(&e->src, &a_md, mm.engine,
+                                 DNNL_MEMORY_NONE)) ||
+        (st = dnnl_memory_create(&e->wei, &b_md, mm.engine,
+                                 DNNL_MEMORY_NONE)) ||
+        (st = dnnl_memory_create(&e->dst, &c_md, mm.engine,
+                                 DNNL_MEMORY_NONE))) {
+        if (pd)
+            dnnl_primitive_desc_destroy(pd);
+        mm_entry_clear(e);
+        return MUON_ERROR(st == dnnl_out_of_memory ? MUON_ENOMEM
+                                                   : MUON_EINTERNAL,
+                          "onednn: bf16 matmul %zu x %zu x %zu (ta %d, tb %d, "
+                          "ld %zu/%zu/%zu) not created (dnnl status %d)", M, N,
+                          K, ta, tb, lda, ldb, ldc, (int)st);
+    }
+    dnnl_primitive_desc_destroy(pd); /* the primitive keeps its own copy */
+    e->used = 1;
+    e->ta = ta;
+    e->tb = tb;
+    e->M = M;
+    e->N = N;
+    e->K = K;
+    e->lda = lda;
+    e->ldb = ldb;
+    e->ldc = ldc;
+    return MUON_SUCCESS;
+}
+
+static int
+od_sbgemm(int ta, int tb, size_t M, size_t N, size_t K, const uint16_t *A,
+          size_t lda, const uint16_t *B, size_t ldb, float *C, size_t ldc)
+{
+    if (M == 0 || N == 0)
+        return MUON_SUCCESS;
+    if (K == 0) {
+        for (size_t i = 0; i < M; i++)
+            memset(C + i * ldc, 0, N * sizeof *C);
+        return MUON_SUCCESS;
+    }
+    pthread_once(&mm.once, mm_init);
+    if (mm.init_status != dnnl_success)
+        return MUON_ERROR(MUON_EINTERNAL, "onednn: CPU engine or stream not "
+                          "created (dnnl status %d)", (int)mm.init_status);
+    pthread_mutex_lock(&mm.lock);
+    mm_entry *e = NULL;
+    for (size_t i = 0; i < MM_CACHE; i++) {
+        mm_entry *x = &mm.e[i];
+        if (x->used && x->ta == ta && x->tb == tb && x->M == M && x->N == N &&
+            x->K == K && x->lda == lda && x->ldb == ldb && x->ldc == ldc) {
+            e = x;
+            break;
+        }
+    }
+    if (!e) {
+        size_t slot = MM_CACHE;
+        for (size_t i = 0; i < MM_CACHE && slot == MM_CACHE; i++)
+            if (!mm.e[i].used)
+                slot = i;
+        if (slot == MM_CACHE) {
+            slot = mm.next;
+            mm.next = (mm.next + 1) % MM_CACHE;
+            mm_entry_clear(&mm.e[slot]);
+        }
+        int rc = mm_entry_make(&mm.e[slot], ta, tb, M, N, K, lda, ldb, ldc);
+        if (rc) {
+            pthread_mutex_unlock(&mm.lock);
+            return rc;
+        }
+        e = &mm.e[slot];
+    }
+    /* The memory objects are shared by all callers of this shape: keep the
+     * lock through the execution. */
+    dnnl_memory_set_data_handle(e->src, (void *)A);
+    dnnl_memory_set_data_handle(e->wei, (void *)B);
+    dnnl_memory_set_data_handle(e->dst, C);
+    dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, e->src},
+                               {DNNL_ARG_WEIGHTS, e->wei},
+                               {DNNL_ARG_DST, e->dst}};
+    dnnl_status_t st = dnnl_primitive_execute(e->prim, mm.stream, 3, args);
+    if (st == dnnl_success)
+        st = dnnl_stream_wait(mm.stream);
+    pthread_mutex_unlock(&mm.lock);
+    if (st != dnnl_success)
+        return MUON_ERROR(MUON_EINTERNAL, "onednn: bf16 matmul %zu x %zu x "
+                          "%zu failed (dnnl status %d)", M, N, K, (int)st);
+    return MUON_SUCCESS;
+}
+
+static int
+od_sbsyrk(size_t N, size_t K, const uint16_t *A, size_t lda, float *C,
+          size_t ldc)
+{
+    if (N == 0)
+        return MUON_SUCCESS;
+    if (N <= SYRK_BASE) {
+        float buf[SYRK_BASE * SYRK_BASE];
+        int rc = od_sbgemm(0, 1, N, N, K, A, lda, A, lda, buf, N);
+        if (rc)
+            return rc;
+        for (size_t i = 0; i < N; i++)
+            memcpy(C + i * ldc + i, buf + i * N + i, (N - i) * sizeof *C);
+        return MUON_SUCCESS;
+    }
+    size_t h = (N / 2 + 15) & ~(size_t)15;
+    int rc = od_sbsyrk(h, K, A, lda, C, ldc);
+    if (!rc)
+        rc = od_sbgemm(0, 1, h, N - h, K, A, lda, A + h * lda, lda, C + h,
+                       ldc);
+    if (!rc)
+        rc = od_sbsyrk(N - h, K, A + h * lda, lda, C + h * ldc + h, ldc);
+    return rc;
+}
+
+const muon_linalg_backend muon_linalg_onednn = {
+    .name = "onednn",
+    .description = "oneDNN: fp32 dnnl_sgemm (AVX-512), native bf16 matmul "
+                   "with fp32 accumulation; fp64 via CBLAS",
+    .sgemm = od_sgemm,
+    .dgemm = od_dgemm,
+    .ssyrk = od_ssyrk,
+    .dsyrk = od_dsyrk,
+    .sbgemm = od_sbgemm,
+    .sbsyrk = od_sbsyrk,
+};

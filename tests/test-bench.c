@@ -1,0 +1,415 @@
+/* test-bench.c: what `muonlab bench` and the fast paths rest on: the
+ * nominal flop counts (from the formulas, not the code), the GEMM and
+ * bandwidth probes, every backend agreeing with openblas (fp32/fp64 within
+ * round-off, native bf16 within bf16 round-off of the emulation), the
+ * vectorised rounding passes bit-identical to muon_round_float, the
+ * batch-parallel apply equal to the sequential one, and the CSV columns.
+ * No timing assertions. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gsl/gsl_errno.h>
+
+#include "muon/linalg.h"
+#include "muon/orth.h"
+#include "muon/status.h"
+#include "orth/orth_impl.h"
+#include "tol.h"
+
+static void
+fill(double *G, size_t count, unsigned seed)
+{
+    unsigned long long s = seed * 2654435761u + 1;
+    for (size_t i = 0; i < count; i++) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        G[i] = ((double)(s >> 11) / 9007199254740992.0) - 0.5;
+    }
+}
+
+/* ||A - B||_F / sqrt(min(m, n)): the distance the verify programs use. */
+static double
+dist(const double *A, const double *B, size_t m, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < m * n; i++)
+        s += (A[i] - B[i]) * (A[i] - B[i]);
+    return sqrt(s / (double)(m < n ? m : n));
+}
+
+START_TEST(flop_counts)
+{
+    const muon_orth_type *ns5 = muon_orth_type_by_name("ns5");
+    const muon_orth_type *ns3 = muon_orth_type_by_name("ns3");
+    muon_orth_params p;
+    muon_orth_default_params(ns5, &p);
+    /* REFERENCE.md 2: 4 m^2 n + 2 m^3 per quintic step, small side m. */
+    double want = 5 * (4.0 * 64 * 64 * 256 + 2.0 * 64 * 64 * 64);
+    ck_assert_double_eq_tol(muon_orth_flops(ns5, &p, 64, 256), want, 0.5);
+    ck_assert_double_eq_tol(muon_orth_flops(ns5, &p, 256, 64), want, 0.5);
+    muon_orth_default_params(ns3, &p);
+    p.steps = 7;
+    ck_assert_double_eq_tol(muon_orth_flops(ns3, &p, 30, 50),
+                            7 * 4.0 * 30 * 30 * 50, 0.5);
+    /* gram-ns, 5 steps, restart after step 3, s = 10, l = 40: R0 2 s^2 l;
+     * step 1: R^2 2s^3, Z R Z 4s^3; step 2: R^2, Z Q 2s^3, Z R Z; step 3:
+     * R^2, Z Q, restart 4 s^2 l; step 4: R^2, Z R Z; step 5: R^2, Z Q;
+     * final Q X 2 s^2 l. */
+    const muon_orth_type *g = muon_orth_type_by_name("gram-ns");
+    muon_orth_default_params(g, &p);
+    ck_assert_uint_eq(p.gram_restart, 3);
+    double s3 = 1000.0, s2l = 4000.0;
+    want = 2 * s2l + (2 + 4) * s3 + (2 + 2 + 4) * s3 + (2 + 2) * s3 +
+           4 * s2l + (2 + 4) * s3 + (2 + 2) * s3 + 2 * s2l;
+    ck_assert_double_eq_tol(muon_orth_flops(g, &p, 10, 40), want, 0.5);
+}
+END_TEST
+
+START_TEST(probes_sane)
+{
+    const muon_linalg_backend *const *b = muon_linalg_backends();
+    for (size_t i = 0; b[i]; i++) {
+        double r32 = muon_linalg_gemm_rate(b[i], MUON_LINALG_F32, 64, 96,
+                                           80, 3);
+        double r64 = muon_linalg_gemm_rate(b[i], MUON_LINALG_F64, 64, 96,
+                                           80, 3);
+        ck_assert_msg(isfinite(r32) && r32 > 0, "%s: sgemm rate %g",
+                      b[i]->name, r32);
+        ck_assert_msg(isfinite(r64) && r64 > 0, "%s: dgemm rate %g",
+                      b[i]->name, r64);
+        double rb = muon_linalg_gemm_rate(b[i], MUON_LINALG_BF16, 64, 96,
+                                          80, 3);
+        if (b[i]->sbgemm)
+            ck_assert_msg(isfinite(rb) && rb > 0, "%s: bf16 rate %g",
+                          b[i]->name, rb);
+        else
+            ck_assert_msg(isnan(rb), "%s: no bf16 yet rate %g", b[i]->name,
+                          rb);
+    }
+    double bw = muon_linalg_bandwidth(1 << 22, 3);
+    ck_assert_msg(isfinite(bw) && bw > 0, "bandwidth %g", bw);
+    ck_assert(isnan(muon_linalg_bandwidth(0, 3)));
+    ck_assert(isnan(muon_linalg_gemm_rate(muon_linalg_default(),
+                                          MUON_LINALG_F32, 0, 4, 4, 1)));
+}
+END_TEST
+
+/* One method x precision on backend be vs openblas, outputs poisoned with
+ * NaN first so an unwritten element fails. */
+static void
+compare_backend(const muon_orth_type *T, const muon_linalg_backend *be,
+                muon_precision prec, int native, size_t m, size_t n,
+                double tol)
+{
+    muon_orth_params p, q;
+    muon_orth_default_params(T, &p);
+    p.precision = prec;
+    p.backend = muon_linalg_backend_by_name("openblas");
+    q = p;
+    q.backend = be;
+    q.native = native;
+    muon_orth_workspace *w1 = muon_orth_alloc(T, &p, m, n);
+    muon_orth_workspace *w2 = muon_orth_alloc(T, &q, m, n);
+    ck_assert_msg(w1 && w2, "%s on %s: alloc: %s", T->name, be->name,
+                  muon_last_error());
+    size_t mn = m * n;
+    double *G = malloc(mn * sizeof *G), *O1 = malloc(mn * sizeof *O1);
+    double *O2 = malloc(mn * sizeof *O2);
+    float *Gf = malloc(mn * sizeof *Gf), *O1f = malloc(mn * sizeof *O1f);
+    float *O2f = malloc(mn * sizeof *O2f);
+    ck_assert(G && O1 && O2 && Gf && O1f && O2f);
+    fill(G, mn, 7);
+    for (size_t i = 0; i < mn; i++) {
+        Gf[i] = (float)G[i];
+        O1f[i] = O2f[i] = NAN;
+        O1[i] = O2[i] = NAN;
+    }
+    if (prec == MUON_FP64) {
+        ck_assert_int_eq(muon_orth_apply_f64(w1, G, O1), MUON_SUCCESS);
+        ck_assert_int_eq(muon_orth_apply_f64(w2, G, O2), MUON_SUCCESS);
+    } else {
+        ck_assert_int_eq(muon_orth_apply_f32(w1, Gf, O1f), MUON_SUCCESS);
+        ck_assert_int_eq(muon_orth_apply_f32(w2, Gf, O2f), MUON_SUCCESS);
+        for (size_t i = 0; i < mn; i++) {
+            O1[i] = O1f[i];
+            O2[i] = O2f[i];
+        }
+    }
+    for (size_t i = 0; i < mn; i++)
+        ck_assert_msg(isfinite(O2[i]), "%s on %s %s%s %zux%zu: element %zu "
+                      "not written (%g)", T->name, be->name,
+                      muon_precision_name(prec), native ? " native" : "", m,
+                      n, i, O2[i]);
+    double d = dist(O1, O2, m, n);
+    ck_assert_msg(d <= tol, "%s on %s %s%s %zux%zu: distance to openblas %g "
+                  "> %g", T->name, be->name, muon_precision_name(prec),
+                  native ? " native" : "", m, n, d, tol);
+    muon_orth_free(w1);
+    muon_orth_free(w2);
+    free(G);
+    free(O1);
+    free(O2);
+    free(Gf);
+    free(O1f);
+    free(O2f);
+}
+
+START_TEST(backends_agree)
+{
+    /* Shapes cross the oneDNN symmetric-product base size (128) so the
+     * recursive upper-block split runs, square and tall included. */
+    static const size_t shapes[][2] = {{7, 13}, {200, 330}, {300, 140},
+                                       {160, 160}};
+    static const char *const methods[] = {"ns5", "ns3", "polar-express",
+                                          "gram-ns"};
+    const muon_linalg_backend *const *b = muon_linalg_backends();
+    for (size_t i = 0; b[i]; i++)
+        for (size_t k = 0; k < sizeof methods / sizeof *methods; k++) {
+            const muon_orth_type *T = muon_orth_type_by_name(methods[k]);
+            for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
+                size_t m = shapes[s][0], n = shapes[s][1];
+                compare_backend(T, b[i], MUON_FP64, 0, m, n, TOL_F64_DENSE);
+                compare_backend(T, b[i], MUON_FP32, 0, m, n, TOL_F32_VS_F64);
+                compare_backend(T, b[i], MUON_BF16, 0, m, n, TOL_BF16_VS_F64);
+                compare_backend(T, b[i], MUON_FP16, 0, m, n, TOL_FP16_VS_F64);
+                /* Native bf16 vs emulated bf16 (openblas): same rounding
+                 * points, so within bf16 round-off. */
+                if (b[i]->sbgemm && strcmp(methods[k], "gram-ns"))
+                    compare_backend(T, b[i], MUON_BF16, 1, m, n,
+                                    TOL_BF16_VS_F64);
+            }
+        }
+}
+END_TEST
+
+START_TEST(native_needs_bf16_backend)
+{
+    const muon_orth_type *T = muon_orth_type_by_name("ns5");
+    muon_orth_params p;
+    muon_orth_default_params(T, &p);
+    p.native = 1;
+    p.backend = muon_linalg_backend_by_name("openblas");
+    p.precision = MUON_BF16;
+    ck_assert_ptr_null(muon_orth_alloc(T, &p, 8, 16)); /* no sbgemm */
+    const muon_linalg_backend *od = muon_linalg_backend_by_name("onednn");
+    muon_clear_error();
+    if (od) {
+        p.backend = od;
+        p.precision = MUON_FP32; /* native is bf16 only */
+        ck_assert_ptr_null(muon_orth_alloc(T, &p, 8, 16));
+        p.precision = MUON_BF16;
+        muon_orth_workspace *w = muon_orth_alloc(T, &p, 8, 16);
+        ck_assert_ptr_nonnull(w);
+        muon_orth_free(w);
+    }
+}
+END_TEST
+
+/* The vectorised passes against the scalar definitions, bit for bit, on
+ * values around every rounding boundary plus specials. */
+START_TEST(lowp_bit_identical)
+{
+    enum { N = 4099 };
+    static float x[N], y[N], a0[N], r1[N], r2[N], b1[N], b2[N];
+    static uint16_t h[N];
+    unsigned long long s = 12345;
+    for (size_t i = 0; i < N; i++) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        uint32_t u = (uint32_t)(s >> 32);
+        float v;
+        memcpy(&v, &u, 4);
+        if (!isfinite(v) || i % 3)
+            v = (float)((double)(s >> 11) / 9007199254740992.0 - 0.5) *
+                (float)(1 << (i % 20));
+        x[i] = v;
+        y[i] = v * 0.37f + 1e-3f;
+        a0[i] = -v * 1.7f;
+    }
+    x[0] = 65520.0f;         /* fp16 overflow boundary */
+    x[1] = 3.0e-8f;          /* fp16 subnormal */
+    x[2] = INFINITY;
+    x[3] = 1.00390625f;      /* bf16 tie */
+    x[4] = 1.01171875f;      /* bf16 tie, odd */
+    static const muon_precision ps[] = {MUON_BF16, MUON_FP16};
+    for (size_t k = 0; k < 2; k++) {
+        muon_precision p = ps[k];
+        memcpy(r1, x, sizeof x);
+        muon_lowp_round(p, r1, p == MUON_BF16 ? h : NULL, N);
+        for (size_t i = 0; i < N; i++) {
+            float want = muon_round_float(p, x[i]);
+            ck_assert_msg(!memcmp(&r1[i], &want, 4), "round %s x[%zu] = %a: "
+                          "%a != %a", muon_precision_name(p), i, x[i], r1[i],
+                          want);
+            if (p == MUON_BF16) {
+                uint32_t u = (uint32_t)h[i] << 16;
+                ck_assert(!memcmp(&u, &r1[i], 4));
+            }
+        }
+        /* axpy: x = R(R(a x) + R(y)) */
+        memcpy(r2, x, sizeof x);
+        r2[2] = 1.0f;
+        memcpy(r1, r2, sizeof x);
+        muon_lowp_axpy(p, 3.4445f, r1, y, NULL, N);
+        for (size_t i = 0; i < N; i++) {
+            float want = muon_round_float(
+                p, muon_round_float(p, 3.4445f * r2[i]) +
+                       muon_round_float(p, y[i]));
+            ck_assert_msg(!memcmp(&r1[i], &want, 4) ||
+                              (isnan(r1[i]) && isnan(want)),
+                          "axpy %s [%zu]: %a != %a", muon_precision_name(p),
+                          i, r1[i], want);
+        }
+        /* comb: B = R(R(b A) + R(c R(B))) */
+        memcpy(b1, y, sizeof y);
+        memcpy(b2, y, sizeof y);
+        muon_lowp_comb(p, -4.775f, 2.0315f, a0, b1, NULL, N);
+        for (size_t i = 0; i < N; i++) {
+            float u = muon_round_float(p, -4.775f * a0[i]);
+            float want = muon_round_float(
+                p, u + muon_round_float(p, 2.0315f *
+                                               muon_round_float(p, b2[i])));
+            ck_assert_msg(!memcmp(&b1[i], &want, 4) ||
+                              (isnan(b1[i]) && isnan(want)),
+                          "comb %s [%zu]: %a != %a", muon_precision_name(p),
+                          i, b1[i], want);
+        }
+    }
+}
+END_TEST
+
+START_TEST(batch_parallel_equals_sequential)
+{
+    static const char *const methods[] = {"ns5", "gram-ns", "svd"};
+    const size_t m = 48, n = 96, count = 9, mn = m * n;
+    double *G = malloc(count * mn * sizeof *G);
+    double *O1 = malloc(count * mn * sizeof *O1);
+    double *O2 = malloc(count * mn * sizeof *O2);
+    float *Gf = malloc(count * mn * sizeof *Gf);
+    float *O1f = malloc(count * mn * sizeof *O1f);
+    float *O2f = malloc(count * mn * sizeof *O2f);
+    ck_assert(G && O1 && O2 && Gf && O1f && O2f);
+    fill(G, count * mn, 3);
+    for (size_t i = 0; i < count * mn; i++) {
+        Gf[i] = (float)G[i];
+        O2f[i] = NAN;
+        O2[i] = NAN;
+    }
+    const muon_linalg_backend *const *b = muon_linalg_backends();
+    for (size_t bi = 0; b[bi]; bi++)
+        for (size_t k = 0; k < 3; k++) {
+            const muon_orth_type *T = muon_orth_type_by_name(methods[k]);
+            muon_orth_params p;
+            muon_orth_default_params(T, &p);
+            p.backend = b[bi];
+            int f64 = p.precision == MUON_FP64;
+            muon_orth_workspace *w = muon_orth_alloc(T, &p, m, n);
+            ck_assert_ptr_nonnull(w);
+            if (f64)
+                ck_assert_int_eq(muon_orth_apply_batch_f64(w, count, G, O1),
+                                 0);
+            else
+                ck_assert_int_eq(muon_orth_apply_batch_f32(w, count, Gf, O1f),
+                                 0);
+            ck_assert_int_eq(muon_orth_set_threads(w, 3), MUON_SUCCESS);
+            if (f64)
+                ck_assert_int_eq(muon_orth_apply_batch_f64(w, count, G, O2),
+                                 0);
+            else
+                ck_assert_int_eq(muon_orth_apply_batch_f32(w, count, Gf, O2f),
+                                 0);
+            ck_assert_uint_eq(muon_orth_calls(w), 2 * count);
+            for (size_t c = 0; c < count; c++) {
+                double d;
+                if (f64) {
+                    d = dist(O1 + c * mn, O2 + c * mn, m, n);
+                } else {
+                    double s = 0;
+                    for (size_t i = c * mn; i < (c + 1) * mn; i++)
+                        s += ((double)O1f[i] - O2f[i]) *
+                             ((double)O1f[i] - O2f[i]);
+                    d = sqrt(s / (double)m); /* NaN if unwritten */
+                }
+                ck_assert_msg(d <= (f64 ? TOL_F64_DENSE : TOL_F32_VS_F64),
+                              "%s on %s: matrix %zu differs by %g", T->name,
+                              b[bi]->name, c, d);
+            }
+            ck_assert_int_eq(muon_orth_set_threads(w, 0), MUON_EINVAL);
+            ck_assert_int_eq(muon_orth_set_threads(w, 1), MUON_SUCCESS);
+            muon_orth_free(w);
+        }
+    free(G);
+    free(O1);
+    free(O2);
+    free(Gf);
+    free(O1f);
+    free(O2f);
+}
+END_TEST
+
+/* The CSV of `muonlab bench` (the binary next to the tests) has its
+ * columns in order and one row per method x precision x backend. */
+START_TEST(bench_csv_columns)
+{
+    const char *root = getenv("MUON_BUILD_ROOT");
+    if (!root)
+        return; /* run outside meson: nothing to find */
+    char dir[] = "/tmp/muon-bench-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char cmd[4096], path[512];
+    snprintf(path, sizeof path, "%s/out.csv", dir);
+    snprintf(cmd, sizeof cmd, "%s/src/cli/muonlab bench --method ns5,ns3 "
+             "--shape 16x40 --precision fp32,bf16 --reps 1 --format csv "
+             "--out %s", root, path);
+    ck_assert_int_eq(system(cmd), 0);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    char line[4096];
+    size_t rows = 0, header = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (line[0] == '#')
+            continue;
+        if (!header) {
+            header = 1;
+            ck_assert_msg(!strncmp(line, "impl,method,backend,precision,m,n,"
+                                   "batch,threads,steps,reps,time_s,", 62),
+                          "header: %s", line);
+            ck_assert_ptr_nonnull(strstr(line, ",gflops,gemm_gflops,"
+                                         "ratio_gemm,"));
+            ck_assert_ptr_nonnull(strstr(line, ",bw_gbs,"));
+            continue;
+        }
+        rows++;
+        ck_assert_ptr_nonnull(strstr(line, "muonlab,ns"));
+    }
+    fclose(f);
+    ck_assert_uint_eq(rows, 4);
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST
+
+int
+main(void)
+{
+    gsl_set_error_handler_off();
+    Suite *s = suite_create("bench");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, flop_counts);
+    tcase_add_test(tc, probes_sane);
+    tcase_add_test(tc, backends_agree);
+    tcase_add_test(tc, native_needs_bf16_backend);
+    tcase_add_test(tc, lowp_bit_identical);
+    tcase_add_test(tc, batch_parallel_equals_sequential);
+    tcase_add_test(tc, bench_csv_columns);
+    suite_add_tcase(s, tc);
+    SRunner *r = srunner_create(s);
+    srunner_run_all(r, CK_ENV);
+    int nf = srunner_ntests_failed(r), nr = srunner_ntests_run(r);
+    srunner_free(r);
+    printf("%d passed, %d failed\n", nr - nf, nf);
+    return nf ? EXIT_FAILURE : EXIT_SUCCESS;
+}
