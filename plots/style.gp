@@ -45,7 +45,8 @@ method_color(m) = \
     m eq "you6"           ? "#bcbd22" : \
     m eq "cans"           ? "#9467bd" : \
     m eq "polar-express"  ? "#d62728" : \
-    m eq "custom"         ? "#e377c2" : \
+    m eq "gram-ns"        ? "#e377c2" : \
+    m eq "custom"         ? "#f7b6d2" : \
     m eq "adamw"          ? "#ff7f0e" : \
     m eq "sgd"            ? "#7f7f7f" : \
     m eq "sgemm"          ? "#000000" : "#555555"

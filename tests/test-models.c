@@ -10,7 +10,9 @@
 #include <gsl/gsl_rng.h>
 
 #include "muon/model.h"
+#include "muon/nn.h"
 #include "muon/status.h"
+#include "tol.h"
 
 /* A spec per family, small enough for ASan, with its class count (0 for
  * regression) and learning rate for the descent test. */
@@ -286,6 +288,102 @@ START_TEST(test_forward_errors)
 }
 END_TEST
 
+/* max |a - b| <= TOL_F32_VS_F64 max |b|: both sides are fp32 and differ
+ * only in the order of their sums (and in routing a zero gradient), far
+ * below the bound; a wiring error is O(1). */
+static void
+near_f32(const float *a, const float *b, size_t n, const char *what)
+{
+    double mx = 0, err = 0;
+    for (size_t i = 0; i < n; i++) {
+        mx = fmax(mx, fabs((double)b[i]));
+        err = fmax(err, fabs((double)a[i] - (double)b[i]));
+    }
+    ck_assert_msg(err <= TOL_F32_VS_F64 * mx, "%s: max error %g, scale %g",
+                  what, err, mx);
+}
+
+/* The ReLU CNN (channel-major inside, pooling before the activation)
+ * against the textbook network built here from the NCHW layers: conv,
+ * relu, pool, conv, relu, pool, fc, relu, fc, cross-entropy, and the
+ * backward pass in reverse.  Two input channels and odd pooled sizes
+ * (10x6 -> 5x3 -> 2x1) exercise the reorderings and the dropped rows; a
+ * batch below the reserved size exercises a short chunk. */
+START_TEST(test_cnn_reference)
+{
+    enum { B = 5, IC = 2, H = 10, W = 6, C1 = 3, C2 = 4, HID = 7, K = 5 };
+    enum { H2 = H / 2, W2 = W / 2, H4 = H2 / 2, W4 = W2 / 2, F = C2 * H4 * W4 };
+    muon_model *m = make("cnn:input=2x10x6,channels=3-4,hidden=7,classes=5",
+                         3);
+    size_t np;
+    const muon_param *p = muon_model_params(m, &np);
+    batch_data d;
+    static float x[B * IC * H * W];
+    make_batch(&d, 17, K);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 18);
+    for (size_t i = 0; i < B * IC * H * W; i++) /* centred: both signs */
+        x[i] = (float)(gsl_rng_uniform(r) - 0.5);
+    gsl_rng_free(r);
+    d.b.x = x;
+    /* Non-zero biases, so that they take part in the comparison. */
+    for (size_t t = 1; t < np; t += 2)
+        for (size_t i = 0; i < muon_param_count(&p[t]); i++)
+            p[t].data[i] = 0.1f * ((float)(i % 5) - 2);
+    double L;
+    ck_assert_int_eq(muon_model_forward(m, &d.b, B, &L), MUON_SUCCESS);
+    ck_assert_int_eq(muon_model_backward(m), MUON_SUCCESS);
+    size_t rows, cols;
+    const float *out = muon_model_output(m, &rows, &cols);
+
+    muon_conv2d_dims d1, d2;
+    ck_assert_int_eq(muon_conv2d_dims_init(&d1, B, IC, H, W, C1, 3, 3, 1, 1),
+                     MUON_SUCCESS);
+    ck_assert_int_eq(muon_conv2d_dims_init(&d2, B, C1, H2, W2, C2, 3, 3, 1,
+                                           1), MUON_SUCCESS);
+    d1.NB = d2.NB = 1;
+    static float c1[B * C1 * H * W], a1[B * C1 * H * W], p1[B * C1 * H2 * W2];
+    static float c2[B * C2 * H2 * W2], a2[B * C2 * H2 * W2], p2[B * F];
+    static float z3[B * HID], h3[B * HID], lg[B * K], pr[B * K];
+    static float col[2000], g[8][4000], da[B * C1 * H * W], db[B * C1 * H * W];
+    static int i1[B * C1 * H2 * W2], i2[B * F];
+    ck_assert(muon_conv2d_col_size(&d1) <= 2000);
+    ck_assert(muon_conv2d_col_size(&d2) <= 2000);
+    for (size_t t = 0; t < np; t++)
+        ck_assert(muon_param_count(&p[t]) <= 4000);
+    memset(g, 0, sizeof g);
+    muon_conv2d_forward_f32(c1, col, x, p[0].data, p[1].data, &d1);
+    muon_relu_forward_f32(a1, c1, B * C1 * H * W);
+    muon_maxpool_forward_f32(p1, i1, a1, B, C1, H, W, 2);
+    muon_conv2d_forward_f32(c2, col, p1, p[2].data, p[3].data, &d2);
+    muon_relu_forward_f32(a2, c2, B * C2 * H2 * W2);
+    muon_maxpool_forward_f32(p2, i2, a2, B, C2, H2, W2, 2);
+    muon_linear_forward_f32(z3, p2, p[4].data, p[5].data, B, F, HID);
+    muon_relu_forward_f32(h3, z3, B * HID);
+    muon_linear_forward_f32(lg, h3, p[6].data, p[7].data, B, HID, K);
+    double L0 = muon_crossentropy_forward_f32(pr, lg, d.labels, B, K);
+    muon_crossentropy_backward_f32(da, pr, d.labels, 1.0, B, K);
+    muon_linear_backward_f32(db, g[6], g[7], da, h3, p[6].data, B, HID, K);
+    muon_relu_backward_f32(db, db, z3, B * HID);
+    muon_linear_backward_f32(da, g[4], g[5], db, p2, p[4].data, B, F, HID);
+    muon_maxpool_backward_f32(db, da, i2, B, C2, H2, W2, 2);
+    muon_relu_backward_f32(db, db, c2, B * C2 * H2 * W2);
+    muon_conv2d_backward_f32(da, g[2], g[3], col, db, p1, p[2].data, &d2);
+    muon_maxpool_backward_f32(db, da, i1, B, C1, H, W, 2);
+    muon_relu_backward_f32(db, db, c1, B * C1 * H * W);
+    muon_conv2d_backward_f32(NULL, g[0], g[1], col, db, x, p[0].data, &d1);
+
+    ck_assert_uint_eq(rows, B);
+    ck_assert_uint_eq(cols, K);
+    ck_assert_msg(fabs(L - L0) <= TOL_F32_VS_F64 * fabs(L0),
+                  "loss %.9g vs reference %.9g", L, L0);
+    near_f32(out, lg, B * K, "logits");
+    for (size_t t = np; t-- > 0;)
+        near_f32(p[t].grad, g[t], muon_param_count(&p[t]), p[t].name);
+    muon_model_free(m);
+}
+END_TEST
+
 START_TEST(test_describe)
 {
     char dir[] = "/tmp/test-models-XXXXXX", path[64], line[256];
@@ -329,6 +427,7 @@ models_suite(void)
     tcase_add_test(tc, test_parse_errors);
     tcase_add_test(tc, test_forward_errors);
     tcase_add_test(tc, test_describe);
+    tcase_add_test(tc, test_cnn_reference);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -212,6 +212,166 @@ START_TEST(test_maxpool_known)
 }
 END_TEST
 
+/* Chunked products (NB images per gemm, a short last chunk) and the
+ * channel-major layout give the per-image NCHW results (NB = 1, the
+ * original algorithm), forward and backward, on "same" convolutions (the
+ * flat im2col path) and strided ones (the general path). */
+START_TEST(test_conv_chunks_layouts)
+{
+    const struct { size_t B, C, H, W, OC, K, s, p; } cs[] = {
+        {5, 3, 6, 5, 4, 3, 1, 1}, {5, 2, 7, 7, 3, 3, 2, 1},
+        {4, 2, 5, 4, 2, 2, 1, 0}, {3, 2, 6, 6, 2, 5, 1, 2}};
+    const size_t nbs[] = {1, 2, 3, 5};
+    for (size_t k = 0; k < 4; k++) {
+        muon_conv2d_dims r;
+        ck_assert_int_eq(muon_conv2d_dims_init(&r, cs[k].B, cs[k].C, cs[k].H,
+                                               cs[k].W, cs[k].OC, cs[k].K,
+                                               cs[k].K, cs[k].s, cs[k].p),
+                         MUON_SUCCESS);
+        ck_assert_uint_eq(r.NB, cs[k].B); /* small images: one chunk */
+        const size_t P = r.OH * r.OW, HW = r.H * r.W;
+        const size_t nx = r.B * r.C * HW, nw = r.OC * r.C * r.KH * r.KW;
+        const size_t no = r.B * r.OC * P;
+        double *x = malloc(nx * sizeof *x), *w = malloc(nw * sizeof *w);
+        double *b = malloc(r.OC * sizeof *b), *g = malloc(no * sizeof *g);
+        double *o0 = malloc(no * sizeof *o0), *o = malloc(no * sizeof *o);
+        double *dx0 = malloc(nx * sizeof *dx0), *dx = malloc(nx * sizeof *dx);
+        double *dw0 = calloc(nw, sizeof *dw0), *db0 = calloc(r.OC, sizeof
+                                                             *db0);
+        double *xt = malloc(nx * sizeof *xt), *gt = malloc(no * sizeof *gt);
+        fill(x, nx, 11), fill(w, nw, 12), fill(b, r.OC, 13), fill(g, no, 14);
+        /* Channel-major copies of the input and the output gradient. */
+        for (size_t n = 0; n < r.B; n++) {
+            for (size_t c = 0; c < r.C; c++)
+                memcpy(xt + (c * r.B + n) * HW, x + (n * r.C + c) * HW,
+                       HW * sizeof *x);
+            for (size_t c = 0; c < r.OC; c++)
+                memcpy(gt + (c * r.B + n) * P, g + (n * r.OC + c) * P,
+                       P * sizeof *g);
+        }
+        r.NB = 1;
+        double *col = malloc(muon_conv2d_col_size(&r) * sizeof *col);
+        muon_conv2d_forward_f64(o0, col, x, w, b, &r);
+        muon_conv2d_backward_f64(dx0, dw0, db0, col, g, x, w, &r);
+        free(col);
+        for (size_t v = 0; v < 8; v++) {
+            muon_conv2d_dims d = r;
+            d.NB = nbs[v % 4], d.cnhw = (int)(v / 4);
+            double *dw = calloc(nw, sizeof *dw), *db = calloc(d.OC,
+                                                             sizeof *db);
+            col = malloc(muon_conv2d_col_size(&d) * sizeof *col);
+            muon_conv2d_forward_f64(o, col, d.cnhw ? xt : x, w, b, &d);
+            muon_conv2d_backward_f64(dx, dw, db, col, d.cnhw ? gt : g,
+                                     d.cnhw ? xt : x, w, &d);
+            for (size_t n = 0; n < d.B; n++)
+                for (size_t c = 0; c < d.OC; c++)
+                    for (size_t p = 0; p < P; p++) {
+                        size_t i = (n * d.OC + c) * P + p;
+                        size_t j = d.cnhw ? (c * d.B + n) * P + p : i;
+                        ck_assert_msg(fabs(o[j] - o0[i]) < TOL_F64_DENSE,
+                                      "case %zu NB %zu cnhw %d: out %zu "
+                                      "%.17g vs %.17g", k, d.NB, d.cnhw, i,
+                                      o[j], o0[i]);
+                    }
+            for (size_t n = 0; n < d.B; n++)
+                for (size_t c = 0; c < d.C; c++)
+                    for (size_t p = 0; p < HW; p++) {
+                        size_t i = (n * d.C + c) * HW + p;
+                        size_t j = d.cnhw ? (c * d.B + n) * HW + p : i;
+                        ck_assert_msg(fabs(dx[j] - dx0[i]) < TOL_F64_DENSE,
+                                      "case %zu NB %zu cnhw %d: dinp %zu",
+                                      k, d.NB, d.cnhw, i);
+                    }
+            for (size_t i = 0; i < nw; i++)
+                ck_assert_msg(fabs(dw[i] - dw0[i]) < TOL_F64_DENSE,
+                              "case %zu NB %zu cnhw %d: dweight %zu", k,
+                              d.NB, d.cnhw, i);
+            for (size_t i = 0; i < d.OC; i++)
+                ck_assert_msg(fabs(db[i] - db0[i]) < TOL_F64_DENSE,
+                              "case %zu NB %zu cnhw %d: dbias %zu", k, d.NB,
+                              d.cnhw, i);
+            free(dw), free(db), free(col);
+        }
+        free(x), free(w), free(b), free(g), free(o0), free(o), free(dx0);
+        free(dx), free(dw0), free(db0), free(xt), free(gt);
+    }
+}
+END_TEST
+
+/* NB follows MUON_CONV2D_CHUNK_COLS: ceil(4096 / 196) = 21 images of
+ * 14x14 outputs, capped by B; col_size counts columns and product. */
+START_TEST(test_conv_chunk_size)
+{
+    muon_conv2d_dims d;
+    ck_assert_int_eq(muon_conv2d_dims_init(&d, 128, 32, 14, 14, 64, 3, 3, 1,
+                                           1), MUON_SUCCESS);
+    ck_assert_uint_eq(d.NB, (MUON_CONV2D_CHUNK_COLS + 195) / 196);
+    ck_assert_uint_eq(muon_conv2d_col_size(&d),
+                      (32 * 9 + 64) * d.NB * 196);
+    ck_assert_int_eq(muon_conv2d_dims_init(&d, 3, 32, 14, 14, 64, 3, 3, 1,
+                                           1), MUON_SUCCESS);
+    ck_assert_uint_eq(d.NB, 3);
+    ck_assert_int_eq(muon_conv2d_dims_init(&d, 1, 2, 9, 9, 4, 3, 3, 1, 1),
+                     MUON_SUCCESS);
+    ck_assert_uint_eq(d.NB, 1);
+    ck_assert_uint_eq(muon_conv2d_col_size(&d), 2 * 9 * 81);
+}
+END_TEST
+
+/* 2x2 pooling (the vectorised path) against the definition, written out
+ * here: scan each window in row-major order, keep the first maximum, a
+ * NaN replaces anything.  Widths 4..34 cover whole and partial blocks of
+ * 8 windows and the block at the very end of the tensor; ties and NaNs
+ * are planted. */
+START_TEST(test_maxpool2_reference)
+{
+    for (size_t W = 4; W <= 34; W += 3) {
+        const size_t B = 2, C = 3, H = 5, OH = H / 2, OW = W / 2;
+        const size_t n = B * C * H * W, no = B * C * OH * OW;
+        double *xd = malloc(n * sizeof *xd);
+        float *x = malloc(n * sizeof *x), *o = malloc(no * sizeof *o);
+        float *g = malloc(no * sizeof *g), *dx = malloc(n * sizeof *dx);
+        int *ix = malloc(no * sizeof *ix);
+        fill(xd, n, 20 + W);
+        for (size_t i = 0; i < n; i++)
+            /* Rounded to a coarse grid: many ties. */
+            x[i] = (float)(round(xd[i] * 3) / 3);
+        x[W + 1] = NAN, x[n - 1] = NAN, x[n / 2] = NAN, x[n / 2 + 1] = NAN;
+        for (size_t i = 0; i < no; i++)
+            g[i] = (float)(i + 1);
+        muon_maxpool_forward_f32(o, ix, x, B, C, H, W, 2);
+        for (size_t pl = 0; pl < B * C; pl++)
+            for (size_t i = 0; i < OH; i++)
+                for (size_t j = 0; j < OW; j++) {
+                    const float *xp = x + pl * H * W;
+                    size_t best = 2 * i * W + 2 * j;
+                    for (size_t u = 0; u < 2; u++)
+                        for (size_t v = 0; v < 2; v++) {
+                            size_t at = (2 * i + u) * W + 2 * j + v;
+                            if (isnan(xp[at]) || xp[at] > xp[best])
+                                best = at;
+                        }
+                    size_t q = (pl * OH + i) * OW + j;
+                    ck_assert_msg(ix[q] == (int)best,
+                                  "W %zu plane %zu (%zu,%zu): argmax %d, "
+                                  "want %zu", W, pl, i, j, ix[q], best);
+                    ck_assert(isnan(xp[best]) ? isnan(o[q])
+                                              : o[q] == xp[best]);
+                }
+        muon_maxpool_backward_f32(dx, g, ix, B, C, H, W, 2);
+        for (size_t pl = 0; pl < B * C; pl++)
+            for (size_t at = 0; at < H * W; at++) {
+                float want = 0;
+                for (size_t q = 0; q < OH * OW; q++)
+                    if (ix[pl * OH * OW + q] == (int)at)
+                        want = g[pl * OH * OW + q];
+                ck_assert_float_eq(dx[pl * H * W + at], want);
+            }
+        free(xd), free(x), free(o), free(g), free(dx), free(ix);
+    }
+}
+END_TEST
+
 /* Changing q, k, v at positions > t leaves the output at t unchanged. */
 START_TEST(test_causal_mask)
 {
@@ -313,6 +473,9 @@ nn_suite(void)
     tcase_add_test(tc, test_conv_direct);
     tcase_add_test(tc, test_conv_dims_errors);
     tcase_add_test(tc, test_maxpool_known);
+    tcase_add_test(tc, test_conv_chunks_layouts);
+    tcase_add_test(tc, test_conv_chunk_size);
+    tcase_add_test(tc, test_maxpool2_reference);
     tcase_add_test(tc, test_causal_mask);
     tcase_add_test(tc, test_layernorm_moments);
     tcase_add_test(tc, test_activations_known);

@@ -467,8 +467,9 @@ static const struct {
      "ns5,bf16,10,0.7,1.2,ok\nns5,bf16,1000,nan,nan,diverged\n",
      "diverged/failed (1)"},
     {"throughput",
-     "method,n,gflops,status\nns5,64,5,ok\nns5,256,40,ok\nsgemm,64,20,ok\n"
-     "sgemm,256,100,ok\nsvd,64,,failed\n",
+     "method,m,n,gflops,gemm_gflops,status\nns5,64,64,5,20,ok\n"
+     "ns5,256,256,40,100,ok\nns5,64,256,8,30,ok\nns5,128,512,50,90,ok\n"
+     "svd,64,64,,20,failed\n",
      "failed (1)"},
     {"convergence",
      "method,step,n,n_invalid,mean,sd,ci_lo,ci_hi\n"

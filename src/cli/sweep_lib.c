@@ -602,7 +602,9 @@ add_axis(parse_ctx *x, const char *section, const char *key, json_t *arr,
         if (!*s)
             return MUON_ERROR(MUON_EINVAL, "%s: value %zu of axis \"%s\" is "
                               "an empty string", at, i + 1, key);
-        for (size_t j = 0; j < i; j++)
+        /* A repeated value on a grid axis runs the same cells twice; on a
+         * zip axis repeats are normal (they pair with other values). */
+        for (size_t j = 0; strcmp(section, "zip") && j < i; j++)
             if (!strcmp(a->values[j], s))
                 return MUON_ERROR(MUON_EINVAL, "%s: axis \"%s\" lists \"%s\" "
                                   "twice (values %zu and %zu)", at, key, s,

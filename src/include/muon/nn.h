@@ -37,9 +37,13 @@
  *   (same signatures for gelu; tanh's backward takes the forward OUTPUT:
  *   muon_tanh_backward_f32(T *dinp, const T *dout, const T *out, n)).
  * conv2d       out (B,OC,OH,OW) = weight (OC,C,KH,KW) * inp (B,C,H,W) + bias,
- *   zero padding, im2col + one gemm per image.  `col` is scratch of
+ *   zero padding, im2col + one gemm per chunk of d->NB images (one large
+ *   product instead of NB small ones).  `col` is scratch of
  *   muon_conv2d_col_size(d) values.  Backward recomputes the columns and
- *   reuses `col` for the column gradient (col2im).
+ *   reuses `col` for the column gradient (col2im).  With d->cnhw = 1 the
+ *   four image tensors (inp, out, dinp, dout) are channel-major
+ *   (C,B,H,W) instead.  The maxpool and elementwise layers work on planes
+ *   and do not care which of the two orders B*C planes come in.
  *   void muon_conv2d_forward_f32(T *out, T *col, const T *inp,
  *        const T *weight, const T *bias, const muon_conv2d_dims *d);
  *   void muon_conv2d_backward_f32(T *dinp, T *dweight, T *dbias, T *col,
@@ -122,9 +126,23 @@ typedef struct {
     size_t OC, KH, KW;   /* weight (OC,C,KH,KW) */
     size_t stride, pad;  /* same in both directions; zero padding */
     size_t OH, OW;       /* output (B,OC,OH,OW) */
+    size_t NB;           /* images per gemm, 1 <= NB; chunks of NB images
+                          * (the last may be shorter) share one im2col and
+                          * one product.  Set by muon_conv2d_dims_init; a
+                          * caller may lower it before sizing `col`. */
+    int cnhw;            /* 0 (set by muon_conv2d_dims_init): inp, out and
+                          * their gradients are NCHW (B,C,H,W).  1: they are
+                          * channel-major (C,B,H,W), so that a chunk's
+                          * product is written in place and the output
+                          * gradient read in place (no reordering); the
+                          * models use this internally. */
 } muon_conv2d_dims;
 
 /* Fills *d and computes OH = (H + 2 pad - KH) / stride + 1 (OW alike).
+ * NB = min(B, ceil(MUON_CONV2D_CHUNK_COLS / (OH*OW))): chunks of about
+ * that many output positions make products large enough for BLAS (and its
+ * threads) to run near peak, while the column buffer stays in cache.
+ * B may be lowered afterwards (a smaller batch) without changing NB.
  * Returns MUON_SUCCESS, or MUON_EINVAL (reported, naming the value) if a
  * size or the stride is 0, the kernel is larger than the padded input, or
  * pad >= kernel size (a window entirely in the padding), MUON_ENOMEM if the
@@ -134,7 +152,12 @@ int muon_conv2d_dims_init(muon_conv2d_dims *d, size_t B, size_t C, size_t H,
                           size_t W, size_t OC, size_t KH, size_t KW,
                           size_t stride, size_t pad);
 
-/* Number of scratch values the conv2d layer needs: C*KH*KW * OH*OW. */
+/* Output positions (images x OH*OW) that one conv2d product covers. */
+#define MUON_CONV2D_CHUNK_COLS 4096
+
+/* Number of scratch values the conv2d layer needs for d->NB images:
+ * C*KH*KW * NB*OH*OW (the columns), plus OC * NB*OH*OW (the product or
+ * the gathered output gradient of a chunk) when NB > 1. */
 size_t muon_conv2d_col_size(const muon_conv2d_dims *d);
 
 /* Declarations of one precision; expanded below for float (_f32) and

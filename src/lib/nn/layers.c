@@ -51,6 +51,7 @@ muon_conv2d_dims_init(muon_conv2d_dims *d, size_t B, size_t C, size_t H,
                           KH, KW, H, W, pad);
     d->B = B, d->C = C, d->H = H, d->W = W;
     d->OC = OC, d->KH = KH, d->KW = KW, d->stride = stride, d->pad = pad;
+    d->cnhw = 0;
     d->OH = (H + 2 * pad - KH) / stride + 1;
     d->OW = (W + 2 * pad - KW) / stride + 1;
     /* BLAS takes int dimensions: K = C*KH*KW rows, P = OH*OW columns. */
@@ -62,13 +63,23 @@ muon_conv2d_dims_init(muon_conv2d_dims *d, size_t B, size_t C, size_t H,
                           "conv2d: column matrix %zu x %zu exceeds the BLAS "
                           "int range",
                           k, p);
+    /* nb <= MUON_CONV2D_CHUNK_COLS, so nb * p cannot overflow; a chunk
+     * that would exceed the BLAS range or size_t falls back to one image
+     * (which the checks above cover) instead of failing. */
+    size_t nb = (MUON_CONV2D_CHUNK_COLS + p - 1) / p;
+    d->NB = nb < B ? nb : B;
+    if (d->NB > 1 && (p * d->NB > INT_MAX || k > SIZE_MAX - OC ||
+                      __builtin_mul_overflow(k + OC, p * d->NB, &tmp)))
+        d->NB = 1;
     return MUON_SUCCESS;
 }
 
 size_t
 muon_conv2d_col_size(const muon_conv2d_dims *d)
 {
-    return d->C * d->KH * d->KW * d->OH * d->OW;
+    const size_t K = d->C * d->KH * d->KW, NP = (d->NB ? d->NB : 1) * d->OH *
+                                                 d->OW;
+    return d->NB > 1 ? (K + d->OC) * NP : K * NP;
 }
 
 void
