@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "muon/names.h"
 #include "muon/coeffs.h"
 #include "muon/io.h"
 #include "muon/status.h"
@@ -560,7 +561,7 @@ cmd_coeffs(int argc, char **argv)
         return cmd_check(argc - 1, argv + 1);
     if (!strcmp(argv[1], "search"))
         return cmd_search(argc - 1, argv + 1);
-    const char *near = cli_closest(argv[1], subs);
+    const char *near = muon_closest_name(argv[1], subs);
     return cli_usage_error("coeffs", "unknown subcommand '%s'%s%s%s (valid: "
                            "derive, check, search)",
                            argv[1], near ? "; did you mean '" : "",

@@ -5,6 +5,7 @@
 #include <gsl/gsl_errno.h>
 
 #include "cli.h"
+#include "muon/names.h"
 #include "muon/io.h"
 #include "muon_config.h"
 
@@ -86,7 +87,7 @@ main(int argc, char **argv)
             return commands[i].fn(argc - 1, argv + 1);
     }
     names[k] = NULL;
-    const char *near = cli_closest(argv[1], names);
+    const char *near = muon_closest_name(argv[1], names);
     fprintf(stderr, "muonlab: unknown command '%s'", argv[1]);
     if (near)
         fprintf(stderr, "; did you mean '%s'?", near);

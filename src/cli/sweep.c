@@ -239,11 +239,19 @@ typedef struct {
     size_t total, done, failed, running, ran_now;
     double t0;
     int tty;
+    double last; /* when the last plain log line was printed */
 } progress;
 
 static void
-show_progress(const progress *p, int final)
+show_progress(progress *p, int final)
 {
+    /* A terminal gets a bar updated in place; a log file gets a line at
+     * most every 10 s (and the final one), not one per cell. */
+    if (!p->tty && !final) {
+        if (now() - p->last < 10.0)
+            return;
+        p->last = now();
+    }
     char eta[48] = "";
     if (p->ran_now && p->done + p->failed < p->total) {
         double el = now() - p->t0;
@@ -496,7 +504,8 @@ cmd_sweep(int argc, char **argv)
         (rc = claim_dir(e, outdir, force)))
         goto out;
 
-    progress pg = {.total = e->ncells, .t0 = now(), .tty = isatty(2)};
+    progress pg = {.total = e->ncells, .t0 = now(), .tty = isatty(2),
+                   .last = now()};
     todo = calloc(e->ncells ? e->ncells : 1, sizeof *todo);
     if (!todo) {
         rc = MUON_ERROR(MUON_ENOMEM, "out of memory");

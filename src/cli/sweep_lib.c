@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "muon/io.h"
+#include "muon/names.h"
 #include "muon/stats.h"
 #include "muon/status.h"
 
@@ -686,7 +687,7 @@ parse_root(parse_ctx *x, json_t *root)
         for (size_t i = 0; top_keys[i]; i++)
             known |= !strcmp(key, top_keys[i]);
         if (!known) {
-            const char *near = cli_closest(key, top_keys);
+            const char *near = muon_closest_name(key, top_keys);
             char hint[96] = "";
             if (near)
                 snprintf(hint, sizeof hint, "did you mean \"%s\"? ", near);
@@ -717,7 +718,7 @@ parse_root(parse_ctx *x, json_t *root)
         for (size_t i = 0; i < NCOMMANDS; i++)
             names[i] = command_table[i].command;
         names[NCOMMANDS] = NULL;
-        const char *near = cli_closest(e->command, names);
+        const char *near = muon_closest_name(e->command, names);
         char hint[96] = "";
         if (near)
             snprintf(hint, sizeof hint, "did you mean \"%s\"? ", near);
@@ -968,7 +969,7 @@ sweep_check_options(const sweep_exp *e, const char *text,
             ok = !strcmp(valid[j], key);
         if (ok)
             continue;
-        const char *near = cli_closest(key, valid);
+        const char *near = muon_closest_name(key, valid);
         char hint[96] = "";
         if (near)
             snprintf(hint, sizeof hint, "did you mean \"%s\"? ", near);
@@ -1408,7 +1409,7 @@ find_col(const sweep_csv *c, const char *src, const char *name, long *col)
         snprintf(list + len, sizeof list - len, "%s%s", j ? ", " : "",
                  c->cols[j]);
     }
-    const char *near = cli_closest(name, (const char *const *)c->cols);
+    const char *near = muon_closest_name(name, (const char *const *)c->cols);
     char hint[96] = "";
     if (near)
         snprintf(hint, sizeof hint, "did you mean \"%s\"? ", near);

@@ -7,6 +7,7 @@
 #include <cblas.h>
 
 #include "muon/linalg.h"
+#include "muon/names.h"
 #include "muon/status.h"
 #include "muon_config.h"
 
@@ -60,16 +61,7 @@ muon_linalg_backends(void)
 const muon_linalg_backend *
 muon_linalg_backend_by_name(const char *name)
 {
-    char list[256] = "";
-    for (size_t i = 0; backends[i]; i++) {
-        if (name && !strcmp(name, backends[i]->name))
-            return backends[i];
-        size_t len = strlen(list);
-        snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "",
-                 backends[i]->name);
-    }
-    return MUON_ERROR_NULL(MUON_EUNKNOWN, "unknown backend '%s' (valid: %s)",
-                           name ? name : "(null)", list);
+    return muon_registry_find("backend", name, (const void *const *)backends);
 }
 
 /* libgomp is linked only with oneDNN: a weak reference stays NULL

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "muon/names.h"
 #include "muon/status.h"
 #include "orth_impl.h"
 
@@ -176,16 +177,7 @@ muon_orth_types(void)
 const muon_orth_type *
 muon_orth_type_by_name(const char *name)
 {
-    char list[512] = "";
-    for (size_t i = 0; registry[i]; i++) {
-        if (name && !strcmp(name, registry[i]->name))
-            return registry[i];
-        size_t len = strlen(list);
-        snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "",
-                 registry[i]->name);
-    }
-    return MUON_ERROR_NULL(MUON_EUNKNOWN, "unknown method '%s' (valid: %s)",
-                           name ? name : "(null)", list);
+    return muon_registry_find("method", name, (const void *const *)registry);
 }
 
 void
