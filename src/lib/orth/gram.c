@@ -26,33 +26,8 @@ typedef struct {
     void *Y;                  /* rows x cols */
 } gram_state;
 
-#define BASE double
-#define SFX f64
-#define GEMM dgemm
-#define SYRK dsyrk
-#define MIRROR muon_mirror_f64
-#define EMULATED(w) 0
-#include "gram_source.c"
-#undef BASE
-#undef SFX
-#undef GEMM
-#undef SYRK
-#undef MIRROR
-#undef EMULATED
-
-#define BASE float
-#define SFX f32
-#define GEMM sgemm
-#define SYRK ssyrk
-#define MIRROR muon_mirror_f32
-#define EMULATED(w) ((w)->p.precision == MUON_BF16 || (w)->p.precision == MUON_FP16)
-#include "gram_source.c"
-#undef BASE
-#undef SFX
-#undef GEMM
-#undef SYRK
-#undef MIRROR
-#undef EMULATED
+#define TEMPLATE_SOURCE "gram_source.c"
+#include "instantiate.h"
 
 static void
 gram_free(muon_orth_workspace *w)
@@ -151,13 +126,7 @@ const struct muon_orth_ops muon_orth_gram_ops = {
 static void
 gram_defaults(muon_orth_params *p)
 {
-    memset(p, 0, sizeof *p);
-    p->steps = 5;
-    p->eps = 1e-7;
-    p->safety = 1.0;
-    p->precision = MUON_FP32;
-    p->extend = MUON_EXTEND_REPEAT_LAST;
-    p->svd_rcond = -1.0;
+    muon_orth_base_defaults(p);
     p->ncoeffs = 1;
     p->coeffs[0] = (muon_coeff){3.4445, -4.7750, 2.0315};
     p->gram_restart = 3;

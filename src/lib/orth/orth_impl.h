@@ -39,6 +39,10 @@ struct muon_orth_workspace {
     struct muon_orth_workspace **sib;
 };
 
+/* The defaults every method starts from (5 steps, eps 1e-7, safety 1,
+ * fp32, repeat the last triple, default SVD cutoff, no coefficients). */
+void muon_orth_base_defaults(muon_orth_params *p);
+
 extern const struct muon_orth_ops muon_orth_poly_ops;
 extern const struct muon_orth_ops muon_orth_svd_ops;
 extern const struct muon_orth_ops muon_orth_gram_ops;

@@ -29,33 +29,8 @@ typedef struct {
     uint16_t *Bh; /* native bf16: rows x rows */
 } poly_state;
 
-#define BASE double
-#define SFX f64
-#define GEMM dgemm
-#define SYRK dsyrk
-#define MIRROR muon_mirror_f64
-#define EMULATED(w) 0
-#include "poly_source.c"
-#undef BASE
-#undef SFX
-#undef GEMM
-#undef SYRK
-#undef MIRROR
-#undef EMULATED
-
-#define BASE float
-#define SFX f32
-#define GEMM sgemm
-#define SYRK ssyrk
-#define MIRROR muon_mirror_f32
-#define EMULATED(w) ((w)->p.precision == MUON_BF16 || (w)->p.precision == MUON_FP16)
-#include "poly_source.c"
-#undef BASE
-#undef SFX
-#undef GEMM
-#undef SYRK
-#undef MIRROR
-#undef EMULATED
+#define TEMPLATE_SOURCE "poly_source.c"
+#include "instantiate.h"
 
 /* Native bf16: the emulated bf16 recipe with bf16 storage for every
  * product operand.  X (float, bf16 values) is the working buffer; the float

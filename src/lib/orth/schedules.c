@@ -8,8 +8,8 @@
 #include "muon/status.h"
 #include "orth_impl.h"
 
-static void
-base_defaults(muon_orth_params *p)
+void
+muon_orth_base_defaults(muon_orth_params *p)
 {
     memset(p, 0, sizeof *p);
     p->steps = 5;
@@ -34,7 +34,7 @@ set_coeffs(muon_orth_params *p, const muon_coeff *c, size_t n, double scale)
 static void
 svd_defaults(muon_orth_params *p)
 {
-    base_defaults(p);
+    muon_orth_base_defaults(p);
     p->steps = 0;
     p->eps = 0.0; /* the SVD needs no guard; keeps it scale-invariant */
     p->precision = MUON_FP64;
@@ -47,7 +47,7 @@ static void
 ns3_defaults(muon_orth_params *p)
 {
     static const muon_coeff c[] = {{1.5, -0.5, 0.0}};
-    base_defaults(p);
+    muon_orth_base_defaults(p);
     p->eps = 0.0;
     set_coeffs(p, c, 1, 1.0);
 }
@@ -58,7 +58,7 @@ static void
 ns5_defaults(muon_orth_params *p)
 {
     static const muon_coeff c[] = {{3.4445, -4.7750, 2.0315}};
-    base_defaults(p);
+    muon_orth_base_defaults(p);
     set_coeffs(p, c, 1, 1.0);
 }
 
@@ -68,7 +68,7 @@ static void
 ns5c_defaults(muon_orth_params *p)
 {
     static const muon_coeff c[] = {{2.0, -1.5, 0.5}};
-    base_defaults(p);
+    muon_orth_base_defaults(p);
     p->steps = 12;
     set_coeffs(p, c, 1, 1.0);
 }
@@ -83,7 +83,7 @@ you5_defaults(muon_orth_params *p)
         {3.7418, -5.5913, 2.3037}, {2.8769, -3.1427, 1.2046},
         {2.8366, -3.0525, 1.2012},
     };
-    base_defaults(p);
+    muon_orth_base_defaults(p);
     set_coeffs(p, c, 5, 1.0);
 }
 
@@ -95,7 +95,7 @@ you6_defaults(muon_orth_params *p)
         {3955, -8306, 5008}, {3735, -6681, 3463}, {3799, -6499, 3211},
         {4019, -6385, 2906}, {2677, -3029, 1162}, {2172, -1833, 682},
     };
-    base_defaults(p);
+    muon_orth_base_defaults(p);
     p->steps = 6;
     set_coeffs(p, c, 6, 1024.0);
 }
@@ -109,7 +109,7 @@ cans_defaults(muon_orth_params *p)
         {3.9619, -2.9541, 0.5630},   {3.2866, -2.4647, 0.5074},
         {2.2737, -1.6447, 0.4162},
     };
-    base_defaults(p);
+    muon_orth_base_defaults(p);
     set_coeffs(p, c, 5, 1.0);
 }
 
@@ -125,7 +125,7 @@ polar_express_defaults(muon_orth_params *p)
         {3.285753657755655, -2.3681294933425376, 0.46449024233003106},
         {2.3465413258596377, -1.7097828382687081, 0.42323551169305323},
     };
-    base_defaults(p);
+    muon_orth_base_defaults(p);
     p->eps = 1e-6;
     p->safety = 1.02;
     set_coeffs(p, c, 5, 1.0);
@@ -135,7 +135,7 @@ polar_express_defaults(muon_orth_params *p)
 static void
 custom_defaults(muon_orth_params *p)
 {
-    base_defaults(p);
+    muon_orth_base_defaults(p);
     p->steps = 0; /* taken from the file's length unless given */
 }
 
