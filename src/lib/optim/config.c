@@ -9,6 +9,7 @@
 #include <zlib.h>
 
 #include "muon/linalg.h"
+#include "muon/names.h"
 #include "muon/status.h"
 #include "optim_impl.h"
 
@@ -115,24 +116,6 @@ static const char *const wd_names[] = {"decoupled", "decoupled_adjusted",
                                        "independent", "l2", NULL};
 static const char *const aux_names[] = {"adamw", "sgd", NULL};
 
-static int
-by_name(const char *what, const char *const *names, const char *name,
-        int *out)
-{
-    char list[128] = "";
-    for (int i = 0; names[i]; i++) {
-        if (name && !strcmp(name, names[i])) {
-            *out = i;
-            return MUON_SUCCESS;
-        }
-        size_t len = strlen(list);
-        snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "",
-                 names[i]);
-    }
-    return MUON_ERROR(MUON_EUNKNOWN, "unknown %s '%s' (valid: %s)", what,
-                      name ? name : "(null)", list);
-}
-
 const char *
 muon_momentum_type_name(muon_momentum_type t)
 {
@@ -142,7 +125,8 @@ muon_momentum_type_name(muon_momentum_type t)
 int
 muon_momentum_type_by_name(const char *name, muon_momentum_type *out)
 {
-    int i, rc = by_name("momentum type", mom_names, name, &i);
+    size_t i;
+    int rc = muon_name_lookup("momentum type", name, mom_names, &i);
     if (!rc)
         *out = (muon_momentum_type)i;
     return rc;
@@ -157,7 +141,8 @@ muon_wd_mode_name(muon_wd_mode m)
 int
 muon_wd_mode_by_name(const char *name, muon_wd_mode *out)
 {
-    int i, rc = by_name("weight-decay mode", wd_names, name, &i);
+    size_t i;
+    int rc = muon_name_lookup("weight-decay mode", name, wd_names, &i);
     if (!rc)
         *out = (muon_wd_mode)i;
     return rc;
@@ -172,7 +157,8 @@ muon_aux_kind_name(muon_aux_kind k)
 int
 muon_aux_kind_by_name(const char *name, muon_aux_kind *out)
 {
-    int i, rc = by_name("auxiliary optimizer", aux_names, name, &i);
+    size_t i;
+    int rc = muon_name_lookup("auxiliary optimizer", name, aux_names, &i);
     if (!rc)
         *out = (muon_aux_kind)i;
     return rc;
