@@ -149,7 +149,13 @@ print_usage(FILE *f, const char *cmd, const char *synopsis,
                  opts[i].kind == CLI_FLAG ? ""
                  : opts[i].metavar        ? opts[i].metavar
                                           : "X");
-        fprintf(f, "  %-26s %s\n", left, opts[i].help ? opts[i].help : "");
+        /* A long "--name METAVAR" gets its help on the next line. */
+        if (strlen(left) > 26)
+            fprintf(f, "  %s\n  %-26s %s\n", left, "",
+                    opts[i].help ? opts[i].help : "");
+        else
+            fprintf(f, "  %-26s %s\n", left,
+                    opts[i].help ? opts[i].help : "");
     }
     fprintf(f, "  %-26s %s\n", "--help", "show this help");
 }
