@@ -16,22 +16,8 @@
 #include <gsl/gsl_rng.h>
 
 #include "muon/model.h"
+#include "muon/metrics.h"
 #include "muon/status.h"
-
-static double
-now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* Times one spec; returns 0 or 1 (reported on stdout as a comment). */
 static int
@@ -69,15 +55,15 @@ run(const char *spec, size_t B, size_t reps, gsl_rng *r)
         lab[i] = (int)gsl_rng_uniform_int(r, (unsigned long)K);
     muon_batch b = {.x = x, .labels = lab};
     for (size_t i = 0; i < 5 + reps; i++) {
-        double t0 = now();
+        double t0 = muon_time_now();
         if (muon_model_forward(m, &b, B, &L) || muon_model_backward(m)) {
             printf("# %s: %s\n", spec, muon_last_error());
             goto done;
         }
         if (i >= 5)
-            t[i - 5] = now() - t0;
+            t[i - 5] = muon_time_now() - t0;
     }
-    qsort(t, reps, sizeof *t, cmp_double);
+    muon_sorted_median(t, reps, NULL, NULL);
     printf("%s,%zu,%zu,%.3f,%.3f,%.0f\n", spec, B, reps,
            1e3 * t[reps / 2], 1e3 * t[0], (double)B / t[reps / 2]);
     bad = 0;

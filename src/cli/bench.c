@@ -21,23 +21,6 @@
 #define MAXN 64
 
 static int
-cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Sorts t and returns the median; lo and hi receive the quartiles. */
-static double
-stats(double *t, size_t n, double *lo, double *hi)
-{
-    qsort(t, n, sizeof *t, cmp_double);
-    *lo = t[n / 4];
-    *hi = t[(3 * n) / 4 < n ? (3 * n) / 4 : n - 1];
-    return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
-}
-
-static int
 parse_shape(const char *s, size_t *m, size_t *n)
 {
     char *end;
@@ -249,13 +232,13 @@ cmd_bench(int argc, char **argv)
                         }
                     }
                     double g1, g3;
-                    gemm = stats(grates, reps, &g1, &g3);
+                    gemm = muon_sorted_median(grates, reps, &g1, &g3);
                     muon_orth_free(w);
                     if (rc) {
                         rc = cli_fail(CMD, rc);
                         break;
                     }
-                    double q1, q3, sec = stats(times, reps, &q1, &q3);
+                    double q1, q3, sec = muon_sorted_median(times, reps, &q1, &q3);
                     double flops = muon_orth_flops(T, &p, m, n) * batch;
                     double gf = flops / sec / 1e9;
                     /* A lower bound on the time of any method: read G,

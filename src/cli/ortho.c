@@ -20,20 +20,6 @@
 
 #define CMD "ortho"
 
-static int
-cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double
-median(double *v, size_t n)
-{
-    qsort(v, n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 /* The machine's sgemm rate at the Gram product's shape (s x l times l x s),
  * median of 5 after a warm-up: the ceiling each method is compared with. */
 static double
@@ -57,7 +43,7 @@ sgemm_rate(size_t s, size_t l)
     }
     free(X);
     free(C);
-    return 2.0 * s * s * l / median(t, 5) / 1e9;
+    return 2.0 * s * s * l / muon_sorted_median(t, 5, NULL, NULL) / 1e9;
 }
 
 typedef struct {
@@ -225,7 +211,7 @@ cmd_ortho(int argc, char **argv)
             if ((rc = muon_measure_set_input(meas, Gk)) ||
                 (rc = muon_measure_output(meas, O + k * mn, &q, NULL)))
                 break;
-            double sec = median(times, reps);
+            double sec = muon_sorted_median(times, reps, NULL, NULL);
             cli_table_str(t, T->name);
             cli_table_str(t, muon_precision_name(p->precision));
             cli_table_int(t, (long long)p->steps);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "muon/metrics.h"
 #include "muon/status.h"
 #include "sweep_lib.h"
 
@@ -31,14 +32,6 @@ static void
 on_signal(int sig)
 {
     stop_signal = sig;
-}
-
-static double
-now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* The executable each cell runs: the test seam MUON_SWEEP_EXE, else this
@@ -248,13 +241,13 @@ show_progress(progress *p, int final)
     /* A terminal gets a bar updated in place; a log file gets a line at
      * most every 10 s (and the final one), not one per cell. */
     if (!p->tty && !final) {
-        if (now() - p->last < 10.0)
+        if (muon_time_now() - p->last < 10.0)
             return;
-        p->last = now();
+        p->last = muon_time_now();
     }
     char eta[48] = "";
     if (p->ran_now && p->done + p->failed < p->total) {
-        double el = now() - p->t0;
+        double el = muon_time_now() - p->t0;
         double left = el / (double)p->ran_now *
                       (double)(p->total - p->done - p->failed);
         snprintf(eta, sizeof eta, ", ETA %dh%02dm%02ds", (int)(left / 3600),
@@ -353,7 +346,7 @@ run_cells(const sweep_exp *e, const char *dir, const char *exe,
         return MUON_ERROR(MUON_ENOMEM, "out of memory");
     size_t next = 0;
     int rc = MUON_SUCCESS;
-    double last_rebuild = now();
+    double last_rebuild = muon_time_now();
     char celldir[PATHLEN], out[PATHLEN + 16], err[PATHLEN + 16];
     for (;;) {
         while (!rc && !stop_signal && next < ntodo && pg->running < jobs) {
@@ -421,11 +414,11 @@ run_cells(const sweep_exp *e, const char *dir, const char *exe,
             pg->failed++;
         pg->ran_now++;
         show_progress(pg, 0);
-        if (now() - last_rebuild > REBUILD_SECONDS) {
+        if (muon_time_now() - last_rebuild > REBUILD_SECONDS) {
             size_t nf, nd;
             if (rebuild_results(e, dir, &nf, &nd) && !rc)
                 rc = MUON_EIO;
-            last_rebuild = now();
+            last_rebuild = muon_time_now();
         }
     }
     free(slots);
@@ -504,8 +497,8 @@ cmd_sweep(int argc, char **argv)
         (rc = claim_dir(e, outdir, force)))
         goto out;
 
-    progress pg = {.total = e->ncells, .t0 = now(), .tty = isatty(2),
-                   .last = now()};
+    progress pg = {.total = e->ncells, .t0 = muon_time_now(), .tty = isatty(2),
+                   .last = muon_time_now()};
     todo = calloc(e->ncells ? e->ncells : 1, sizeof *todo);
     if (!todo) {
         rc = MUON_ERROR(MUON_ENOMEM, "out of memory");

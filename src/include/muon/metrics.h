@@ -89,6 +89,11 @@ const double *muon_measure_polar(const muon_measure *w);
  * time).  Never fails on Linux. */
 double muon_time_now(void);
 
+/* Sorts the n timings in x ascending (in place) and returns their median
+ * (the mean of the two middle values for even n; NaN for n = 0).  q1 and q3
+ * (may be NULL) receive the lower and upper quartiles by nearest rank. */
+double muon_sorted_median(double *x, size_t n, double *q1, double *q3);
+
 #ifdef __cplusplus
 }
 #endif

@@ -137,8 +137,9 @@ muon_optim_alloc(const muon_optim_config *cfg, const muon_param *params,
     o->aux_m = calloc(nn, sizeof *o->aux_m);
     o->aux_v = calloc(nn, sizeof *o->aux_v);
     o->stats = calloc(nn, sizeof *o->stats);
+    o->gsq = calloc(nn, sizeof *o->gsq);
     if (!o->params || !o->is_muon || !o->slot || !o->aux_m || !o->aux_v ||
-        !o->stats)
+        !o->stats || !o->gsq)
         goto nomem;
     if (n)
         memcpy(o->params, params, n * sizeof *params);
@@ -213,6 +214,7 @@ muon_optim_free(muon_optim *o)
     free(o->aux_m);
     free(o->aux_v);
     free(o->stats);
+    free(o->gsq);
     free(o->config_text);
     free(o->params_text);
     free(o->sec);
@@ -231,17 +233,242 @@ norm2(const float *x, size_t n)
     return sqrt(s);
 }
 
-/* Phase 0: nothing may be touched before every gradient is known finite. */
+/* ---- fused elementwise kernels ---------------------------------------- */
+
+/* The elementwise part of a step is memory-bound: each kernel is one pass
+ * over its arrays in float with the per-step scalars computed once, written
+ * so that GCC vectorises it at -O2 (checked with -fopt-info-vec).  GCC 12's
+ * default "very cheap" cost model refuses a loop that needs a scalar
+ * epilogue, a run-time alias check or an in-order floating-point
+ * reduction, so every kernel takes restrict pointers, walks blocks of LANES
+ * elements with one fp64 accumulator per lane (a fixed summation order, so
+ * a resumed run stays bit-identical) and finishes the last n % LANES
+ * elements with the same body in a scalar loop.  Sums of squares stay in
+ * fp64: squares of floats are exact there, and grad_norm is compared to
+ * 1e-12.  Unrolling the lane loop (the pragmas; 8 = LANES) lets GCC keep
+ * the accumulators in registers instead of a stack array, about 2x on the
+ * scan and the update pass (docs/PERFLOG.md); the AdamW and SGD loops, with
+ * two sums each, stop being vectorised when unrolled, so they are not. */
+
+#define LANES 8
+
+static double
+lanes_total(const double acc[LANES])
+{
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) +
+           ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+/* Sum of squares; non-finite iff some entry is (a float squared cannot
+ * overflow fp64, nor can 2^64 of them). */
+static double
+sumsq(const float *restrict x, size_t n)
+{
+    double acc[LANES] = {0};
+    size_t j = 0, nb = n - n % LANES;
+    for (; j < nb; j += LANES)
+#pragma GCC unroll 8
+        for (size_t l = 0; l < LANES; l++)
+            acc[l] += (double)x[j + l] * x[j + l];
+    for (; j < n; j++)
+        acc[0] += (double)x[j] * x[j];
+    return lanes_total(acc);
+}
+
+/* The kernels' element bodies take and return values, never pointers, so
+ * that the loops' loads and stores stay on their restrict parameters (an
+ * inlined pointer argument loses restrict, and the alias check it would
+ * then need is beyond the -O2 cost model). */
+
+/* Momentum and Nesterov blend: g = G gs, M <- b M + ca g, U <- cu g + cb M
+ * (ema: ca = 1 - b; classical: ca = 1; nesterov off: cu = 0, cb = 1).
+ * Returns ||M||^2. */
+typedef struct {
+    float gs, b, ca, cu, cb;
+} mom_coef;
+
+static inline float
+mom_m(mom_coef k, float g, float m)
+{
+    return k.b * m + k.ca * (g * k.gs);
+}
+
+static inline float
+mom_u(mom_coef k, float g, float m)
+{
+    return k.cu * (g * k.gs) + k.cb * m;
+}
+
+static double
+fused_momentum(mom_coef k, const float *restrict G, float *restrict M,
+               float *restrict U, size_t n)
+{
+    double acc[LANES] = {0};
+    size_t j = 0, nb = n - n % LANES;
+    for (; j < nb; j += LANES)
+#pragma GCC unroll 8
+        for (size_t l = 0; l < LANES; l++) {
+            float g = G[j + l], m = mom_m(k, g, M[j + l]);
+            M[j + l] = m;
+            U[j + l] = mom_u(k, g, m);
+            acc[l] += (double)m * m;
+        }
+    for (; j < n; j++) {
+        float g = G[j], m = mom_m(k, g, M[j]);
+        M[j] = m;
+        U[j] = mom_u(k, g, m);
+        acc[0] += (double)m * m;
+    }
+    return lanes_total(acc);
+}
+
+/* Decay and update: W <- W - (wdk W + lrf O), wdk = 1 - decay (lr wd for
+ * the default: rounding the small lr wd keeps its relative precision,
+ * rounding 1 - lr wd would not), lrf = lr factor.  Returns ||O||^2. */
+static inline float
+apply_w(float wdk, float lrf, float w, float d)
+{
+    return w - (wdk * w + lrf * d);
+}
+
+static double
+fused_apply(float wdk, float lrf, const float *restrict O, float *restrict W,
+            size_t n)
+{
+    double acc[LANES] = {0};
+    size_t j = 0, nb = n - n % LANES;
+    for (; j < nb; j += LANES)
+#pragma GCC unroll 8
+        for (size_t l = 0; l < LANES; l++) {
+            float d = O[j + l];
+            W[j + l] = apply_w(wdk, lrf, W[j + l], d);
+            acc[l] += (double)d * d;
+        }
+    for (; j < n; j++) {
+        float d = O[j];
+        W[j] = apply_w(wdk, lrf, W[j], d);
+        acc[0] += (double)d * d;
+    }
+    return lanes_total(acc);
+}
+
+/* AdamW (KJ's adam_update) with the bias corrections folded into two
+ * scalars: lr mhat / (sqrt(vhat) + eps) = step m / (sqrt(v) isb + eps)
+ * with step = lr / (1 - b1^t), isb = 1 / sqrt(1 - b2^t).  Writes
+ * msq[0] = ||M||^2, msq[1] = ||lr D||^2. */
+typedef struct {
+    float gs, b1, a1, b2, a2, step, isb, eps, wdk;
+} adam_coef;
+
+static inline float
+adam_m(adam_coef k, float g, float m)
+{
+    return k.b1 * m + k.a1 * (g * k.gs);
+}
+
+static inline float
+adam_v(adam_coef k, float g, float v)
+{
+    float gg = g * k.gs;
+    return k.b2 * v + k.a2 * (gg * gg);
+}
+
+static inline float
+adam_d(adam_coef k, float m, float v)
+{
+    return k.step * m / (sqrtf(v) * k.isb + k.eps);
+}
+
+static void
+fused_adamw(adam_coef k, const float *restrict G, float *restrict M,
+            float *restrict V, float *restrict W, size_t n, double msq[2])
+{
+    double am[LANES] = {0}, ad[LANES] = {0};
+    size_t j = 0, nb = n - n % LANES;
+    for (; j < nb; j += LANES)
+        for (size_t l = 0; l < LANES; l++) {
+            float g = G[j + l];
+            float m = adam_m(k, g, M[j + l]), v = adam_v(k, g, V[j + l]);
+            float d = adam_d(k, m, v);
+            M[j + l] = m;
+            V[j + l] = v;
+            W[j + l] = apply_w(k.wdk, 1.0f, W[j + l], d);
+            am[l] += (double)m * m;
+            ad[l] += (double)d * d;
+        }
+    for (; j < n; j++) {
+        float g = G[j], m = adam_m(k, g, M[j]), v = adam_v(k, g, V[j]);
+        float d = adam_d(k, m, v);
+        M[j] = m;
+        V[j] = v;
+        W[j] = apply_w(k.wdk, 1.0f, W[j], d);
+        am[0] += (double)m * m;
+        ad[0] += (double)d * d;
+    }
+    msq[0] = lanes_total(am);
+    msq[1] = lanes_total(ad);
+}
+
+/* SGD with momentum: M <- mu M + g, lr D = lcg g + lcm M (lcg = 0,
+ * lcm = lr without Nesterov; lcg = lr, lcm = lr mu with it). */
+typedef struct {
+    float gs, mu, lcg, lcm, wdk;
+} sgd_coef;
+
+static inline float
+sgd_m(sgd_coef k, float g, float m)
+{
+    return k.mu * m + g * k.gs;
+}
+
+static inline float
+sgd_d(sgd_coef k, float g, float m)
+{
+    return k.lcg * (g * k.gs) + k.lcm * m;
+}
+
+static void
+fused_sgd(sgd_coef k, const float *restrict G, float *restrict M,
+          float *restrict W, size_t n, double msq[2])
+{
+    double am[LANES] = {0}, ad[LANES] = {0};
+    size_t j = 0, nb = n - n % LANES;
+    for (; j < nb; j += LANES)
+        for (size_t l = 0; l < LANES; l++) {
+            float g = G[j + l], m = sgd_m(k, g, M[j + l]);
+            float d = sgd_d(k, g, m);
+            M[j + l] = m;
+            W[j + l] = apply_w(k.wdk, 1.0f, W[j + l], d);
+            am[l] += (double)m * m;
+            ad[l] += (double)d * d;
+        }
+    for (; j < n; j++) {
+        float g = G[j], m = sgd_m(k, g, M[j]), d = sgd_d(k, g, m);
+        M[j] = m;
+        W[j] = apply_w(k.wdk, 1.0f, W[j], d);
+        am[0] += (double)m * m;
+        ad[0] += (double)d * d;
+    }
+    msq[0] = lanes_total(am);
+    msq[1] = lanes_total(ad);
+}
+
+/* ---- the phases -------------------------------------------------------- */
+
+/* Phase 0: nothing may be touched before every gradient is known finite.
+ * The scan is also the gradient-norm pass (kept in o->gsq, scratch):
+ * entries are counted only once a sum has come out non-finite. */
 static int
 check_finite(muon_optim *o)
 {
     for (size_t i = 0; i < o->n; i++) {
         const muon_param *p = &o->params[i];
         size_t count = muon_param_count(p), bad = 0;
+        o->gsq[i] = sumsq(p->grad, count);
+        if (isfinite(o->gsq[i]))
+            continue;
         for (size_t j = 0; j < count; j++)
             bad += !isfinite(p->grad[j]);
-        if (!bad)
-            continue;
         unsigned long long step = (unsigned long long)o->ctr[CTR_CALLS];
         if (o->cfg.nonfinite == MUON_NONFINITE_ERROR)
             return MUON_ERROR(MUON_ENONFINITE, "step %llu: gradient '%s' has "
@@ -256,7 +483,9 @@ check_finite(muon_optim *o)
 }
 
 /* Momentum, MARS and Nesterov for one Muon parameter; writes the
- * orthogonalizer input U into its batch slot. */
+ * orthogonalizer input U into its batch slot and the momentum norm.  The
+ * plain momentum (ema or classical, Nesterov or not) is one fused float
+ * pass; L2 decay, MARS and bf16 momentum take the general fp64 path. */
 static void
 momentum_phase(muon_optim *o, size_t i, double beta, double gscale)
 {
@@ -267,8 +496,19 @@ momentum_phase(muon_optim *o, size_t i, double beta, double gscale)
     float *U = G->in + s->slot * s->count;
     int ema = c->momentum_type == MUON_MOMENTUM_EMA;
     int mars = c->mars_gamma > 0.0;
-    int first = o->ctr[CTR_STEPS] == 1;
     double wdl2 = c->wd_mode == MUON_WD_L2 ? c->wd : 0.0;
+    if (!mars && wdl2 == 0.0 && !c->momentum_bf16) {
+        float ca = ema ? (float)(1.0 - beta) : 1.0f;
+        mom_coef k = {.gs = (float)gscale,
+                      .b = (float)beta,
+                      .ca = ca,
+                      .cu = c->nesterov ? ca : 0.0f,
+                      .cb = c->nesterov ? (float)beta : 1.0f};
+        double mm = fused_momentum(k, p->grad, s->m, U, s->count);
+        o->stats[i].momentum_norm = sqrt(mm);
+        return;
+    }
+    int first = o->ctr[CTR_STEPS] == 1;
     double kmars = mars ? c->mars_gamma * beta / (1.0 - beta) : 0.0;
     for (size_t j = 0; j < s->count; j++) {
         double g = (double)p->grad[j] * gscale;
@@ -294,6 +534,7 @@ momentum_phase(muon_optim *o, size_t i, double beta, double gscale)
             u = ema ? (1.0 - beta) * g + beta * u : g + beta * u;
         U[j] = (float)u;
     }
+    o->stats[i].momentum_norm = norm2(s->m, s->count);
 }
 
 /* NorMuon: divide each row of O by the root of its running mean square,
@@ -325,7 +566,9 @@ normuon(const muon_optim_config *c, muon_slot *s, float *O)
     }
 }
 
-/* Scale, masks, clipping, weight decay and the weight update. */
+/* Scale, masks, clipping, weight decay and the weight update.  Without the
+ * cautious mask, update clipping and cautious decay this is one fused float
+ * pass; those variants take the general fp64 loop. */
 static void
 apply_phase(muon_optim *o, size_t i, double lr, double gscale)
 {
@@ -341,37 +584,44 @@ apply_phase(muon_optim *o, size_t i, double lr, double gscale)
     double factor = s->count ? c->scale->factor(s->sA, s->sB,
                                                 &c->scale_params, unorm)
                              : 0.0;
-    /* Cautious update (Liang et al. 2024): keep only the entries whose
-     * direction agrees with the current gradient, rescaled by the kept
-     * fraction (floored at 1e-3 as in their code). */
-    double keep = 1.0;
-    if (c->cautious) {
-        size_t nnz = 0;
-        for (size_t j = 0; j < s->count; j++)
-            nnz += (double)D[j] * p->grad[j] > 0.0;
-        double frac = s->count ? (double)nnz / (double)s->count : 1.0;
-        keep = 1.0 / fmax(frac, 1e-3);
-    }
-    double decay;
+    double wdk; /* 1 - the decay factor */
     switch (c->wd_mode) {
-    case MUON_WD_DECOUPLED: decay = 1.0 - lr * c->wd; break;
-    case MUON_WD_DECOUPLED_ADJUSTED: decay = 1.0 - lr * factor * c->wd; break;
-    case MUON_WD_INDEPENDENT: decay = 1.0 - c->wd; break;
-    default: decay = 1.0; break; /* l2 went into the gradient */
+    case MUON_WD_DECOUPLED: wdk = lr * c->wd; break;
+    case MUON_WD_DECOUPLED_ADJUSTED: wdk = lr * factor * c->wd; break;
+    case MUON_WD_INDEPENDENT: wdk = c->wd; break;
+    default: wdk = 0.0; break; /* l2 went into the gradient */
     }
-    double clip = c->update_clip, sq = 0.0;
-    for (size_t j = 0; j < s->count; j++) {
-        double d = factor * (double)D[j];
-        if (c->cautious)
-            d = (d * p->grad[j] * gscale > 0.0) ? d * keep : 0.0;
-        if (clip > 0.0)
-            d = fmin(fmax(d, -clip), clip);
-        D[j] = (float)d;
-        double w = p->data[j];
-        double dec = (c->cautious_wd && c->wd_mode != MUON_WD_L2 &&
-                      d * w < 0.0) ? 1.0 : decay;
-        p->data[j] = (float)(w * dec - lr * d);
-        sq += (lr * d) * (lr * d);
+    int cautious_wd = c->cautious_wd && c->wd_mode != MUON_WD_L2;
+    if (!c->cautious && !(c->update_clip > 0.0) && !cautious_wd) {
+        double dd = fused_apply((float)wdk, (float)(lr * factor), D, p->data,
+                                s->count);
+        o->stats[i].update_rms =
+            s->count ? fabs(lr * factor) * sqrt(dd / (double)s->count) : 0.0;
+    } else {
+        /* Cautious update (Liang et al. 2024): keep only the entries whose
+         * direction agrees with the current gradient, rescaled by the kept
+         * fraction (floored at 1e-3 as in their code). */
+        double keep = 1.0;
+        if (c->cautious) {
+            size_t nnz = 0;
+            for (size_t j = 0; j < s->count; j++)
+                nnz += (double)D[j] * p->grad[j] > 0.0;
+            double frac = s->count ? (double)nnz / (double)s->count : 1.0;
+            keep = 1.0 / fmax(frac, 1e-3);
+        }
+        double decay = 1.0 - wdk, clip = c->update_clip, sq = 0.0;
+        for (size_t j = 0; j < s->count; j++) {
+            double d = factor * (double)D[j];
+            if (c->cautious)
+                d = (d * p->grad[j] * gscale > 0.0) ? d * keep : 0.0;
+            if (clip > 0.0)
+                d = fmin(fmax(d, -clip), clip);
+            double w = p->data[j];
+            double dec = (cautious_wd && d * w < 0.0) ? 1.0 : decay;
+            p->data[j] = (float)(w * dec - lr * d);
+            sq += (lr * d) * (lr * d);
+        }
+        o->stats[i].update_rms = s->count ? sqrt(sq / (double)s->count) : 0.0;
     }
     if (c->weight_clamp) {
         double wn = norm2(p->data, s->count), lim = sqrt((double)s->A);
@@ -379,50 +629,47 @@ apply_phase(muon_optim *o, size_t i, double lr, double gscale)
             for (size_t j = 0; j < s->count; j++)
                 p->data[j] = (float)(p->data[j] * (lim / wn));
     }
-    o->stats[i].update_rms = s->count ? sqrt(sq / (double)s->count) : 0.0;
 }
 
 /* AdamW as KJ's adam_update (bias-corrected moments, decoupled wd with the
- * group's own lr), or SGD with momentum. */
+ * group's own lr), or SGD with momentum: one fused float pass each. */
 static void
 aux_step(muon_optim *o, size_t i, double lr, double gscale)
 {
     const muon_optim_config *c = &o->cfg;
     muon_param *p = &o->params[i];
     size_t count = muon_param_count(p);
-    float *m = o->aux_m[i], *v = o->aux_v[i];
-    double decay = 1.0 - lr * c->aux_wd, sq = 0.0;
+    double msq[2];
     if (c->aux == MUON_AUX_ADAMW) {
         double t = (double)o->ctr[CTR_STEPS];
         double b1 = c->aux_beta1, b2 = c->aux_beta2;
         double bc1 = 1.0 - pow(b1, t), bc2 = 1.0 - pow(b2, t);
-        for (size_t j = 0; j < count; j++) {
-            double g = (double)p->grad[j] * gscale;
-            double mj = b1 * m[j] + (1.0 - b1) * g;
-            double vj = b2 * v[j] + (1.0 - b2) * g * g;
-            m[j] = (float)mj;
-            v[j] = (float)vj;
-            double d = ((double)m[j] / bc1) /
-                       (sqrt((double)v[j] / bc2) + c->aux_eps);
-            p->data[j] = (float)((double)p->data[j] * decay - lr * d);
-            sq += (lr * d) * (lr * d);
-        }
+        adam_coef k = {.gs = (float)gscale,
+                       .b1 = (float)b1,
+                       .a1 = (float)(1.0 - b1),
+                       .b2 = (float)b2,
+                       .a2 = (float)(1.0 - b2),
+                       .step = (float)(lr / bc1),
+                       .isb = (float)(1.0 / sqrt(bc2)),
+                       .eps = (float)c->aux_eps,
+                       .wdk = (float)(lr * c->aux_wd)};
+        fused_adamw(k, p->grad, o->aux_m[i], o->aux_v[i], p->data, count,
+                    msq);
     } else {
         double mu = c->aux_momentum;
-        for (size_t j = 0; j < count; j++) {
-            double g = (double)p->grad[j] * gscale;
-            m[j] = (float)(mu * m[j] + g);
-            double d = c->aux_nesterov ? g + mu * m[j] : m[j];
-            p->data[j] = (float)((double)p->data[j] * decay - lr * d);
-            sq += (lr * d) * (lr * d);
-        }
+        sgd_coef k = {.gs = (float)gscale,
+                      .mu = (float)mu,
+                      .lcg = c->aux_nesterov ? (float)lr : 0.0f,
+                      .lcm = (float)(c->aux_nesterov ? lr * mu : lr),
+                      .wdk = (float)(lr * c->aux_wd)};
+        fused_sgd(k, p->grad, o->aux_m[i], p->data, count, msq);
     }
-    o->stats[i].momentum_norm = norm2(m, count);
-    o->stats[i].update_rms = count ? sqrt(sq / (double)count) : 0.0;
+    o->stats[i].momentum_norm = sqrt(msq[0]);
+    o->stats[i].update_rms = count ? sqrt(msq[1] / (double)count) : 0.0;
 }
 
-int
-muon_optim_step(muon_optim *o, double lr, double lr_aux)
+static int
+check_lr(double lr, double lr_aux)
 {
     if (!isfinite(lr) || lr < 0.0)
         return MUON_ERROR(MUON_ERANGE, "lr must be finite and >= 0 (got %g)",
@@ -430,33 +677,40 @@ muon_optim_step(muon_optim *o, double lr, double lr_aux)
     if (!isfinite(lr_aux) || lr_aux < 0.0)
         return MUON_ERROR(MUON_ERANGE, "auxiliary lr must be finite and >= 0 "
                           "(got %g)", lr_aux);
-    int rc = check_finite(o);
+    return MUON_SUCCESS;
+}
+
+int
+muon_optim_step_front(muon_optim *o, double lr, double lr_aux)
+{
+    int rc = check_lr(lr, lr_aux);
+    if (rc)
+        return rc;
+    rc = check_finite(o);
     if (rc > 0)
         return rc;
     o->ctr[CTR_CALLS]++;
     o->last_skipped = rc < 0;
     if (rc < 0) {
         o->ctr[CTR_SKIPPED]++;
-        return MUON_SUCCESS;
+        return -1;
     }
     o->ctr[CTR_STEPS]++;
     const muon_optim_config *c = &o->cfg;
     uint64_t t = o->ctr[CTR_STEPS]; /* 1-based */
 
-    /* Gradient norms (reported and, with grad_clip, used as in torch's
-     * clip_grad_norm_ over all parameters). */
+    /* Gradient norms from the scan (reported and, with grad_clip, used as
+     * in torch's clip_grad_norm_ over all parameters). */
     double total = 0.0;
     for (size_t i = 0; i < o->n; i++) {
-        const muon_param *p = &o->params[i];
-        double gn = norm2(p->grad, muon_param_count(p));
         memset(&o->stats[i], 0, sizeof o->stats[i]);
-        o->stats[i].grad_norm = gn;
-        total += gn * gn;
+        o->stats[i].grad_norm = sqrt(o->gsq[i]);
+        total += o->gsq[i];
     }
-    double gscale = 1.0;
+    o->gscale = 1.0;
     if (c->grad_clip > 0.0) {
         double coef = c->grad_clip / (sqrt(total) + 1e-6);
-        gscale = coef < 1.0 ? coef : 1.0;
+        o->gscale = coef < 1.0 ? coef : 1.0;
     }
     double beta = c->momentum;
     if (c->momentum_warmup_steps) {
@@ -466,30 +720,46 @@ muon_optim_step(muon_optim *o, double lr, double lr_aux)
     }
     for (size_t i = 0; i < o->n; i++)
         if (o->is_muon[i])
-            momentum_phase(o, i, beta, gscale);
-    for (size_t g = 0; g < o->ngroups; g++) {
-        muon_group *G = &o->groups[g];
-        if ((rc = muon_orth_apply_batch_f32(G->w, G->n, G->in, G->out)))
-            return rc;
-    }
-    int svd_now = c->stats_every && (t - 1) % c->stats_every == 0;
+            momentum_phase(o, i, beta, o->gscale);
+    return MUON_SUCCESS;
+}
+
+int
+muon_optim_step_back(muon_optim *o, double lr, double lr_aux)
+{
+    const muon_optim_config *c = &o->cfg;
+    uint64_t t = o->ctr[CTR_STEPS];
+    int rc, svd_now = c->stats_every && (t - 1) % c->stats_every == 0;
     for (size_t i = 0; i < o->n; i++) {
         if (!o->is_muon[i]) {
-            aux_step(o, i, lr_aux, gscale);
+            aux_step(o, i, lr_aux, o->gscale);
             continue;
         }
         muon_slot *s = &o->slot[i];
         muon_group *G = &o->groups[s->group];
-        o->stats[i].momentum_norm = norm2(s->m, s->count);
         if (svd_now &&
             (rc = muon_svd_stats_measure(o->svd, s->A, s->B,
                                          G->in + s->slot * s->count,
                                          G->out + s->slot * s->count,
                                          &o->stats[i])))
             return rc;
-        apply_phase(o, i, lr, gscale);
+        apply_phase(o, i, lr, o->gscale);
     }
     return MUON_SUCCESS;
+}
+
+int
+muon_optim_step(muon_optim *o, double lr, double lr_aux)
+{
+    int rc = muon_optim_step_front(o, lr, lr_aux);
+    if (rc)
+        return rc < 0 ? MUON_SUCCESS : rc;
+    for (size_t g = 0; g < o->ngroups; g++) {
+        muon_group *G = &o->groups[g];
+        if ((rc = muon_orth_apply_batch_f32(G->w, G->n, G->in, G->out)))
+            return rc;
+    }
+    return muon_optim_step_back(o, lr, lr_aux);
 }
 
 /* ---- accessors --------------------------------------------------------- */

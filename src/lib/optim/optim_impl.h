@@ -53,6 +53,11 @@ struct muon_optim {
     muon_svd_stats *svd;     /* NULL when stats_every == 0 */
     uint64_t ctr[NCTR];
     int last_skipped;
+    /* Step scratch (never state): each gradient's sum of squares from the
+     * finiteness scan (n), and the clipping factor shared by both halves of
+     * the step. */
+    double *gsq;
+    double gscale;
     char warning[256];
     /* Checkpoint: texts and the section list, built once at alloc. */
     char *config_text, *params_text;
@@ -60,6 +65,18 @@ struct muon_optim {
     muon_ckpt_section *sec;
     char (*secname)[48];
 };
+
+/* The step in two halves around the orthogonalizer, so that
+ * benchmarks/step_bench.c can time the elementwise part alone (the public
+ * muon_optim_step is front, muon_orth_apply_batch_f32 on every group, back).
+ * step_front checks the learning rates, scans every gradient (nothing is
+ * written before all are known finite), counts the call and runs the
+ * momentum pass writing the orthogonalizer inputs.  It returns 0, a status
+ * > 0 (error policy or bad lr, nothing modified), or -1 for a skipped step
+ * (counted; the caller must not go on).  step_back applies the Muon updates
+ * from the orthogonalizer outputs and runs the auxiliary optimizer. */
+int muon_optim_step_front(muon_optim *o, double lr, double lr_aux);
+int muon_optim_step_back(muon_optim *o, double lr, double lr_aux);
 
 /* Builds the canonical texts and the section list (optim_ckpt.c). */
 int muon_optim_ckpt_init(muon_optim *o);
