@@ -14,8 +14,8 @@ _widths = _list
 _nm = words(_modes)
 _nw = words(_widths)
 stats IN using (bad("final_loss") ? NaN : column("final_loss")) nooutput
-_top = STATS_max * 2
-_bot = STATS_min / 1.5
+_top = STATS_max * 1.4
+_bot = STATS_min / 1.3
 # Count the diverged runs per mode now: stats obeys the ranges set below.
 array _nbad[_nm]
 do for [m=1:_nm] {
@@ -23,10 +23,19 @@ do for [m=1:_nm] {
     _nbad[m] = STATS_sum
 }
 set logscale xy
+# The losses span less than a decade: label 1, 2 and 5 times each power
+# of 10 (only the tics inside the range show).
+set ytics ()
+do for [e=-6:3] {
+    set ytics add (sprintf("%g", 10.0**e) 10.0**e, \
+                   sprintf("%g", 2 * 10.0**e) 2 * 10.0**e, \
+                   sprintf("%g", 5 * 10.0**e) 5 * 10.0**e)
+}
 set xlabel "learning rate"
-set ylabel "final training loss"
-set yrange [_bot : _top * 1.5]
-set palette defined (0 "#fde725", 0.5 "#21918c", 1 "#440154")
+set ylabel "final validation loss"
+set yrange [_bot : _top * 1.15]
+# Light to dark with width; the light end stays readable on white.
+set palette defined (0 "#e6a817", 0.5 "#c73e4c", 1 "#2c115f")
 unset colorbox
 wcol(i) = _nw > 1 ? (i - 1.0) / (_nw - 1) : 0.5
 set multiplot layout 1, _nm title "LR transfer across widths"

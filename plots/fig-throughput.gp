@@ -36,6 +36,12 @@ plot IN using (small(0)):(column("gemm_gflops")) with table \
 unset table
 set logscale xy
 set yrange [_bot:_top]
+# The x axis spans the measured sizes (log autoscale would round out to
+# whole decades), with a little room at both ends.
+set autoscale xfix
+set offsets graph 0.05, graph 0.05, 0, 0
+# Sizes are powers of two: a tic at each.
+set xtics ("32" 32, "64" 64, "128" 128, "256" 256, "512" 512, "1024" 1024, "2048" 2048, "4096" 4096, "8192" 8192)
 set xlabel "small side m of the m x n matrix"
 set ylabel "throughput (GFLOP/s, nominal flops)"
 set key left top

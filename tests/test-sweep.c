@@ -466,6 +466,19 @@ static const struct {
      "ns5,fp32,10,0.7,1.1,ok\nns5,fp32,1000,0.3,1.1,ok\n"
      "ns5,bf16,10,0.7,1.2,ok\nns5,bf16,1000,nan,nan,diverged\n",
      "diverged/failed (1)"},
+    /* A failed cell: no result columns, so no cond; counted in the
+     * title.  A diverged row with its cond: a cross in its panel. */
+    {"spread-steps",
+     "method,precision,synthetic,steps,status,cond,polar_err\n"
+     "ns5,fp32,\"m=8,cond=1e2\",3,ok,100,0.5\n"
+     "ns5,fp32,\"m=8,cond=1e2\",5,ok,100,0.2\n"
+     "ns5,bf16,\"m=8,cond=1e2\",3,ok,100,0.5\n"
+     "ns5,bf16,\"m=8,cond=1e2\",5,diverged,100,nan\n"
+     "cans,fp32,\"m=8,cond=1e4\",3,ok,10000,0.6\n"
+     "cans,fp32,\"m=8,cond=1e4\",5,ok,10000,0.3\n"
+     "cans,bf16,\"m=8,cond=1e4\",3,ok,10000,0.6\n"
+     "cans,bf16,\"m=8,cond=1e4\",5,failed,,\n",
+     "1 failed cells without output"},
     {"throughput",
      "method,m,n,gflops,gemm_gflops,status\nns5,64,64,5,20,ok\n"
      "ns5,256,256,40,100,ok\nns5,64,256,8,30,ok\nns5,128,512,50,90,ok\n"
@@ -481,10 +494,35 @@ static const struct {
      "spectral,64,0.1,1.2,ok\nspectral,256,0.01,1.4,ok\n"
      "spectral,256,0.1,nan,diverged\nnone,64,0.01,2,ok\nnone,64,0.1,1.8,ok\n",
      "diverged (1)"},
+    /* The statistics muonlab plot writes for a training sweep: loss,
+     * validation accuracy and wall time, grouped by label. */
+    {"convergence",
+     "method,step,n,n_invalid,mean,sd,ci_lo,ci_hi,val_acc_mean,val_acc_lo,"
+     "val_acc_hi,time_s_mean,time_s_lo,time_s_hi,metric\n"
+     "ns5,0,3,0,2.3,0.1,2.2,2.4,0.1,0.09,0.11,0,0,0,val_loss\n"
+     "ns5,100,3,0,0.5,0.1,0.4,0.6,0.8,0.78,0.82,1.5,1.4,1.6,val_loss\n"
+     "ns5,200,2,1,0.4,0.1,0.3,0.5,0.85,0.83,0.87,3,2.9,3.1,val_loss\n"
+     "adamw,0,3,0,2.3,0.1,2.2,2.4,0.1,0.09,0.11,0,0,0,val_loss\n"
+     "adamw,100,3,0,0.6,0.1,0.5,0.7,0.75,0.7,0.8,1,0.9,1.1,val_loss\n"
+     "adamw,200,3,0,0.5,0.1,0.4,0.6,0.8,0.78,0.82,2,1.9,2.1,val_loss\n",
+     "validation accuracy vs step"},
+    /* A regression: no accuracy (nan), two panels; one seed (nan CI). */
+    {"convergence",
+     "method,step,n,n_invalid,mean,sd,ci_lo,ci_hi,val_acc_mean,val_acc_lo,"
+     "val_acc_hi,time_s_mean,time_s_lo,time_s_hi,metric\n"
+     "svd,0,1,0,0.5,nan,nan,nan,nan,nan,nan,0,nan,nan,val_loss\n"
+     "svd,10,1,0,0.05,nan,nan,nan,nan,nan,nan,1,nan,nan,val_loss\n"
+     "adamw,0,1,0,0.5,nan,nan,nan,nan,nan,nan,0,nan,nan,val_loss\n"
+     "adamw,10,0,1,nan,nan,nan,nan,nan,nan,nan,nan,nan,nan,val_loss\n",
+     "steps with diverged runs (1)"},
     {"coeffs",
-     "method,steps,error,status\nns5,1,0.5,ok\nns5,3,0.1,ok\ncans,1,0.4,ok\n"
-     "cans,3,0.01,ok\ncustom,3,nan,diverged\n",
-     "diverged/failed (1)"},
+     "method,precision,n,n_invalid,mean,sd,ci_lo,ci_hi,test_acc_mean,"
+     "test_acc_lo,test_acc_hi,metric\n"
+     "ns5,fp32,3,0,0.37,0.01,0.35,0.39,0.85,0.84,0.86,final_loss\n"
+     "ns5,bf16,3,0,0.37,0.01,0.35,0.39,0.85,0.84,0.86,final_loss\n"
+     "cans,fp32,3,0,0.36,0.01,0.35,0.37,0.86,0.85,0.87,final_loss\n"
+     "cans,bf16,2,1,0.38,0.01,0.36,0.40,0.84,0.83,0.85,final_loss\n",
+     "diverged/failed runs (1)"},
 };
 
 static int
@@ -576,6 +614,132 @@ START_TEST(test_plot_command)
 }
 END_TEST
 
+/* Training sweeps that merge eval.csv: muonlab plot groups by `label`
+ * (Muon methods and AdamW in one figure) and joins the validation loss,
+ * accuracy and wall time statistics into one table. */
+START_TEST(test_plot_labels)
+{
+    const char *src = getenv("MUON_SOURCE_ROOT");
+    if (!src || !have_gnuplot() || !have_tool()) {
+        fprintf(stderr, "test_plot_labels: skipped\n");
+        return;
+    }
+    char dir[] = "/tmp/muon-plot-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char p[256], cmd[2048];
+    snprintf(p, sizeof p, "%s/r/convergence-x", dir);
+    ck_assert_int_eq(sweep_mkdirs(p), 0);
+    snprintf(p, sizeof p, "%s/r/convergence-x/results.csv", dir);
+    /* method is the sweep axis (ns5 also for the AdamW cells); label is
+     * what the runs were. */
+    write_text(p, "# prov\ncell,opt,method,seed,status,step,time_s,"
+                  "val_loss,val_acc,label\n"
+                  "c0,muon,ns5,1,ok,0,0,2,0.1,ns5\n"
+                  "c0,muon,ns5,1,ok,10,1,1,0.8,ns5\n"
+                  "c1,muon,ns5,2,ok,0,0,2.2,0.1,ns5\n"
+                  "c1,muon,ns5,2,ok,10,3,1.2,0.7,ns5\n"
+                  "c2,adamw,ns5,1,ok,0,0,2,0.1,adamw\n"
+                  "c2,adamw,ns5,1,ok,10,2,1.5,0.6,adamw\n", 0);
+    snprintf(cmd, sizeof cmd, "%s plot --results %s/r --out %s/fig --plots "
+             "%s/plots --format txt >%s/out.txt 2>%s/err.txt", tool, dir,
+             dir, src, dir, dir);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(p, sizeof p, "%s/fig/convergence-x-stats.csv", dir);
+    sweep_csv *c;
+    ck_assert_int_eq(sweep_csv_read(p, &c), 0);
+    ck_assert_uint_eq(c->nrows, 4); /* (label, step): ns5 and adamw */
+    long lab = sweep_csv_col(c, "method"), step = sweep_csv_col(c, "step"),
+         mean = sweep_csv_col(c, "mean"), acc = sweep_csv_col(c,
+                                                              "val_acc_mean"),
+         tm = sweep_csv_col(c, "time_s_mean"), n = sweep_csv_col(c, "n"),
+         met = sweep_csv_col(c, "metric");
+    ck_assert(lab >= 0 && step >= 0 && mean >= 0 && acc >= 0 && tm >= 0 &&
+              n >= 0 && met >= 0);
+    int seen = 0;
+    for (size_t r = 0; r < c->nrows; r++) {
+        ck_assert_str_eq(sweep_csv_at(c, r, (size_t)met), "val_loss");
+        if (!strcmp(sweep_csv_at(c, r, (size_t)lab), "ns5") &&
+            !strcmp(sweep_csv_at(c, r, (size_t)step), "10")) {
+            /* means of the two seeds: (1 + 1.2) / 2, (0.8 + 0.7) / 2,
+             * (1 + 3) / 2 */
+            ck_assert_str_eq(sweep_csv_at(c, r, (size_t)n), "2");
+            ck_assert_double_eq_tol(
+                strtod(sweep_csv_at(c, r, (size_t)mean), NULL), 1.1, 1e-12);
+            ck_assert_double_eq_tol(
+                strtod(sweep_csv_at(c, r, (size_t)acc), NULL), 0.75, 1e-12);
+            ck_assert_double_eq_tol(
+                strtod(sweep_csv_at(c, r, (size_t)tm), NULL), 2.0, 1e-12);
+            seen |= 1;
+        }
+        if (!strcmp(sweep_csv_at(c, r, (size_t)lab), "adamw") &&
+            !strcmp(sweep_csv_at(c, r, (size_t)step), "10")) {
+            ck_assert_str_eq(sweep_csv_at(c, r, (size_t)n), "1");
+            ck_assert_double_eq_tol(
+                strtod(sweep_csv_at(c, r, (size_t)mean), NULL), 1.5, 1e-12);
+            seen |= 2;
+        }
+    }
+    ck_assert_int_eq(seen, 3);
+    sweep_csv_free(c);
+    snprintf(cmd, sizeof cmd, "grep -qF 'wall time' %s/fig/convergence-x.txt",
+             dir);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+/* `muonlab stats --where KEY=VALUE,...` keeps only the matching rows. */
+START_TEST(test_stats_where)
+{
+    if (!have_tool()) {
+        fprintf(stderr, "test_stats_where: skipped\n");
+        return;
+    }
+    char dir[] = "/tmp/muon-where-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char p[256], cmd[2048];
+    snprintf(p, sizeof p, "%s/r.csv", dir);
+    write_text(p, "# prov\nmethod,cond,precision,err,status\n"
+                  "ns5,10,fp32,1,ok\nns5,10,fp32,3,ok\nns5,10,bf16,100,ok\n"
+                  "ns5,1000,fp32,50,ok\ncans,10,fp32,7,ok\n", 0);
+    /* cond=10 and fp32: ns5 mean (1 + 3) / 2 = 2 over 2 rows, cans 7. */
+    snprintf(cmd, sizeof cmd, "%s stats %s --by method --metric err --where "
+             "cond=10,precision=fp32 --format csv >%s/out.csv 2>%s/err.txt",
+             tool, p, dir, dir);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(p, sizeof p, "%s/out.csv", dir);
+    sweep_csv *c;
+    ck_assert_int_eq(sweep_csv_read(p, &c), 0);
+    ck_assert_uint_eq(c->nrows, 2);
+    ck_assert_str_eq(sweep_csv_at(c, 0, 0), "ns5");
+    ck_assert_str_eq(sweep_csv_at(c, 0, (size_t)sweep_csv_col(c, "n")), "2");
+    ck_assert_double_eq_tol(
+        strtod(sweep_csv_at(c, 0, (size_t)sweep_csv_col(c, "mean")), NULL),
+        2.0, 1e-12);
+    ck_assert_str_eq(sweep_csv_at(c, 1, 0), "cans");
+    sweep_csv_free(c);
+    /* An unknown column is a usage error naming the closest one; a filter
+     * that matches nothing is an error too (not an empty table). */
+    snprintf(cmd, sizeof cmd, "%s stats %s/r.csv --metric err --where "
+             "precison=fp32 2>%s/err.txt >/dev/null", tool, dir, dir);
+    int st = system(cmd);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) != 0);
+    snprintf(cmd, sizeof cmd, "grep -qF 'precision' %s/err.txt", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "%s stats %s/r.csv --metric err --where "
+             "method=svd 2>%s/err.txt >/dev/null", tool, dir, dir);
+    st = system(cmd);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) != 0);
+    snprintf(cmd, sizeof cmd, "%s stats %s/r.csv --metric err --where "
+             "method 2>/dev/null >/dev/null", tool, dir);
+    st = system(cmd);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) != 0);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 static Suite *
 sweep_suite(void)
 {
@@ -599,6 +763,8 @@ sweep_suite(void)
     tcase_add_loop_test(tc, test_plot_scripts, 0,
                         sizeof plot_cases / sizeof plot_cases[0]);
     tcase_add_test(tc, test_plot_command);
+    tcase_add_test(tc, test_plot_labels);
+    tcase_add_test(tc, test_stats_where);
     suite_add_tcase(s, tc);
     return s;
 }

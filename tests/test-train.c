@@ -43,6 +43,28 @@ path_in(const char *dir, const char *name)
     return p;
 }
 
+/* path_in for a path used inline (not kept): freed by the fixture's
+ * teardown after each test, so that LeakSanitizer stays quiet. */
+static char *tmp_paths[256];
+static size_t ntmp_paths;
+
+static char *
+tpath(const char *dir, const char *name)
+{
+    char *p = path_in(dir, name);
+    ck_assert_uint_lt(ntmp_paths, sizeof tmp_paths / sizeof tmp_paths[0]);
+    tmp_paths[ntmp_paths++] = p;
+    return p;
+}
+
+static void
+free_tmp_paths(void)
+{
+    for (size_t i = 0; i < ntmp_paths; i++)
+        free(tmp_paths[i]);
+    ntmp_paths = 0;
+}
+
 static char *
 new_dir(const char *name)
 {
@@ -153,6 +175,56 @@ count_rows(const char *path)
         n += *p == '\n';
     free(rows);
     return n ? n - 1 : 0;
+}
+
+/* Values of column `name` in the CSV at path, one malloc'd string per
+ * data row ('#' lines and the header skipped; no quoting in these files).
+ * NULL-terminated; free with free_strv. */
+static char **
+csv_column(const char *path, const char *name)
+{
+    char *text = slurp(path);
+    char **v = calloc(1, sizeof *v);
+    size_t n = 0;
+    long want = -1;
+    int header = 1;
+    ck_assert_ptr_nonnull(v);
+    for (char *save = NULL, *line = strtok_r(text, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        if (line[0] == '#')
+            continue;
+        long col = 0;
+        for (char *p = line;; col++) {
+            /* A quoted field (the --data spec has commas) ends at its
+             * closing quote; none of these fields holds a quote. */
+            char *q = *p == '"' ? strchr(p + 1, '"') : NULL;
+            char *comma = strchr(q ? q : p, ',');
+            size_t len = comma ? (size_t)(comma - p) : strlen(p);
+            if (header && len == strlen(name) && !strncmp(p, name, len))
+                want = col;
+            if (!header && col == want) {
+                v = realloc(v, (n + 2) * sizeof *v);
+                ck_assert_ptr_nonnull(v);
+                v[n++] = strndup(p, len);
+                v[n] = NULL;
+            }
+            if (!comma)
+                break;
+            p = comma + 1;
+        }
+        ck_assert_msg(want >= 0, "%s: no column %s", path, name);
+        header = 0;
+    }
+    free(text);
+    return v;
+}
+
+static void
+free_strv(char **v)
+{
+    for (size_t i = 0; v && v[i]; i++)
+        free(v[i]);
+    free(v);
 }
 
 /* The model parameters stored in DIR/checkpoint.bin. */
@@ -341,9 +413,9 @@ START_TEST(test_determinism)
     ck_assert(memcmp(w1, w2, n1 * sizeof *w1) != 0);
     free(w1);
     free(w2);
-    ck_assert_uint_eq(count_rows(path_in(a, "steps.csv")), 30);
+    ck_assert_uint_eq(count_rows(tpath(a, "steps.csv")), 30);
     /* step 0, 10, 20 and the final row at 30 */
-    ck_assert_uint_eq(count_rows(path_in(a, "eval.csv")), 4);
+    ck_assert_uint_eq(count_rows(tpath(a, "eval.csv")), 4);
     free(a);
     free(b);
     free(c);
@@ -485,7 +557,7 @@ START_TEST(test_sigint)
     ck_assert_int_ge(steps, 10);
     json_decref(j);
     /* Every computed step is in steps.csv (flushed at the interruption). */
-    ck_assert_uint_eq(count_rows(path_in(dir, "steps.csv")), (size_t)steps);
+    ck_assert_uint_eq(count_rows(tpath(dir, "steps.csv")), (size_t)steps);
     char nbuf[32];
     snprintf(nbuf, sizeof nbuf, "%lld", (long long)steps + 3);
     ck_assert_int_eq(RUN(TINY, "--train-steps", nbuf, "--eval-every", "5",
@@ -496,7 +568,7 @@ START_TEST(test_sigint)
                          json_object_get(j, "results"), "steps")),
                      steps + 3);
     json_decref(j);
-    ck_assert_uint_eq(count_rows(path_in(dir, "steps.csv")),
+    ck_assert_uint_eq(count_rows(tpath(dir, "steps.csv")),
                       (size_t)steps + 3);
     /* SIGTERM: 143 */
     char *dir2 = new_dir("sigterm");
@@ -538,21 +610,21 @@ START_TEST(test_overwrite)
     char *dir = new_dir("overwrite");
     char *err = path_in(root, "overwrite.err");
     ck_assert_int_eq(RUN(TINY, "--train-steps", "3", "--out", dir), 0);
-    char *before = slurp(path_in(dir, "steps.csv"));
+    char *before = slurp(tpath(dir, "steps.csv"));
     ck_assert_int_eq(RUN_ERR(err, TINY, "--train-steps", "5", "--out", dir),
                      CLI_EXIT_USAGE);
     char *msg = slurp(err);
     ck_assert_msg(strstr(msg, "--resume") && strstr(msg, "--force"), "%s",
                   msg);
-    char *after = slurp(path_in(dir, "steps.csv"));
+    char *after = slurp(tpath(dir, "steps.csv"));
     ck_assert_str_eq(before, after);
     ck_assert_int_eq(RUN(TINY, "--train-steps", "5", "--force", "--out", dir),
                      0);
-    ck_assert_uint_eq(count_rows(path_in(dir, "steps.csv")), 5);
+    ck_assert_uint_eq(count_rows(tpath(dir, "steps.csv")), 5);
     /* A non-empty foreign folder is refused too. */
     char *foreign = new_dir("foreign");
     ck_assert_int_eq(mkdir(foreign, 0700), 0);
-    FILE *f = fopen(path_in(foreign, "notes.txt"), "w");
+    FILE *f = fopen(tpath(foreign, "notes.txt"), "w");
     fputs("mine\n", f);
     fclose(f);
     ck_assert_int_eq(RUN(TINY, "--train-steps", "3", "--out", foreign),
@@ -583,9 +655,15 @@ START_TEST(test_nan_skip)
     ck_assert_int_eq(RUN(TINY, "--opt", (char *)opt, "--train-steps", "7",
                          "--inject-nan", "7", "--out", hit), 0);
     assert_same_params(ref, hit);
-    char *rows = csv_rows(path_in(hit, "steps.csv"), NULL);
-    ck_assert_msg(strstr(rows, "\n7,") && rows[strlen(rows) - 2] == '1',
-                  "%s", rows);
+    char *rows = csv_rows(tpath(hit, "steps.csv"), NULL);
+    /* The last row is step 7 with skipped = 1 (label follows it). */
+    char **sk = csv_column(tpath(hit, "steps.csv"), "skipped");
+    size_t nsk = 0;
+    while (sk[nsk])
+        nsk++;
+    ck_assert_msg(strstr(rows, "\n7,") && nsk == 7 &&
+                      !strcmp(sk[nsk - 1], "1"), "%s", rows);
+    free_strv(sk);
     free(rows);
     json_t *j = summary(hit);
     ck_assert_int_eq(json_integer_value(json_object_get(
@@ -649,10 +727,10 @@ START_TEST(test_diverge)
     ck_assert(json_is_integer(json_object_get(r, "diverged_at_step")));
     ck_assert(json_is_null(json_object_get(r, "test_acc")));
     json_decref(j);
-    char *rows = csv_rows(path_in(dir, "eval.csv"), NULL);
+    char *rows = csv_rows(tpath(dir, "eval.csv"), NULL);
     ck_assert_msg(strstr(rows, "diverged"), "%s", rows);
     free(rows);
-    char *sum = slurp(path_in(dir, "summary.csv"));
+    char *sum = slurp(tpath(dir, "summary.csv"));
     ck_assert_msg(strstr(sum, ",diverged,"), "%s", sum);
     free(sum);
     free(dir);
@@ -758,22 +836,23 @@ START_TEST(test_idx_fixture)
                          3 * (320 / 16));
         json_decref(j);
         /* The eval.csv header is the documented one. */
-        char *rows = csv_rows(path_in(dir, "eval.csv"), NULL);
+        char *rows = csv_rows(tpath(dir, "eval.csv"), NULL);
         ck_assert_msg(starts_with(rows, "step,epoch,time_s,train_loss,"
                                   "train_acc,val_loss,val_acc,test_loss,"
-                                  "test_acc,status\n"), "%s", rows);
+                                  "test_acc,status,label\n"), "%s", rows);
         free(rows);
-        rows = csv_rows(path_in(dir, "steps.csv"), NULL);
+        rows = csv_rows(tpath(dir, "steps.csv"), NULL);
         ck_assert_msg(starts_with(rows, "step,epoch,loss,lr,lr_aux,time_s,"
-                                  "grad_norm,update_rms,skipped\n"), "%s",
+                                  "grad_norm,update_rms,skipped,label\n"),
+                      "%s",
                       rows);
         free(rows);
-        rows = csv_rows(path_in(dir, "spectra.csv"), NULL);
+        rows = csv_rows(tpath(dir, "spectra.csv"), NULL);
         ck_assert_msg(starts_with(rows, "step,param,which,sv_min,sv_max,"
                                   "sv_mean,sv_ratio,polar_err\n"), "%s",
                       rows);
         free(rows);
-        rows = csv_rows(path_in(dir, "summary.csv"), NULL);
+        rows = csv_rows(tpath(dir, "summary.csv"), NULL);
         ck_assert_msg(starts_with(rows, "model,data,opt,method,lr,seed,steps,"
                                   "final_train_loss,final_val_loss,"
                                   "final_val_acc,test_acc,best_val_acc,"
@@ -781,7 +860,7 @@ START_TEST(test_idx_fixture)
                       rows);
         ck_assert_msg(strstr(rows, ",ok,"), "%s", rows);
         free(rows);
-        rows = csv_rows(path_in(dir, "spectra.csv"), NULL);
+        rows = csv_rows(tpath(dir, "spectra.csv"), NULL);
         /* Muon matrices get spectra; the first layer (AdamW) does not. */
         ck_assert(strstr(rows, k ? "conv2.weight,update" : "fc1.weight,"
                                                            "update"));
@@ -790,6 +869,126 @@ START_TEST(test_idx_fixture)
         free(dir);
     }
     free(data);
+}
+END_TEST
+
+/* The columns the figures group and plot by: label (the orthogonalizer
+ * for Muon, else the optimizer) in every row of steps.csv, eval.csv and
+ * summary.csv; width (the largest hidden width); final_loss (validation
+ * loss, or training loss without a validation set). */
+static const struct {
+    const char *opt, *method, *label;
+} label_cases[] = {
+    {"muon", "polar-express", "polar-express"},
+    {"muon", "svd", "svd"},
+    {"adamw", "ns5", "adamw"},
+    {"sgd", "ns5", "sgd"},
+};
+
+START_TEST(test_label_width_columns)
+{
+    char name[64];
+    snprintf(name, sizeof name, "label-%d", _i);
+    char *dir = new_dir(name);
+    /* Hidden widths 16 and 24: width must be the larger, not the last. */
+    ck_assert_int_eq(RUN("--model", "mlp:8-16-24-2", "--data",
+                         "synthetic:teacher,n=256,test=64,hidden=8",
+                         "--batch", "16", "--progress", "none",
+                         "--stats-every", "5", "--train-steps", "12",
+                         "--eval-every", "4", "--opt",
+                         (char *)label_cases[_i].opt, "--method",
+                         (char *)label_cases[_i].method, "--out", dir), 0);
+    static const char *const files[] = {"steps.csv", "eval.csv",
+                                        "summary.csv"};
+    static const size_t rows[] = {12, 4, 1};
+    for (size_t f = 0; f < 3; f++) {
+        char *path = path_in(dir, files[f]);
+        char **v = csv_column(path, "label");
+        size_t n = 0;
+        for (; v[n]; n++)
+            ck_assert_msg(!strcmp(v[n], label_cases[_i].label),
+                          "%s row %zu: label %s, want %s", files[f], n,
+                          v[n], label_cases[_i].label);
+        ck_assert_msg(n == rows[f], "%s: %zu rows, want %zu", files[f], n,
+                      rows[f]);
+        free_strv(v);
+        free(path);
+    }
+    char *path = path_in(dir, "summary.csv");
+    char **w = csv_column(path, "width");
+    ck_assert_str_eq(w[0], "24");
+    free_strv(w);
+    /* final_loss is the last evaluation's validation loss. */
+    char **fl = csv_column(path, "final_loss");
+    char *epath = path_in(dir, "eval.csv");
+    char **vl = csv_column(epath, "val_loss");
+    size_t last = 0;
+    while (vl[last + 1])
+        last++;
+    ck_assert_double_eq_tol(strtod(fl[0], NULL), strtod(vl[last], NULL),
+                            1e-6 * fabs(strtod(vl[last], NULL)));
+    free_strv(fl);
+    free_strv(vl);
+    free(epath);
+    free(path);
+    free(dir);
+}
+END_TEST
+
+/* Without a validation set, final_loss is the final training loss. */
+START_TEST(test_final_loss_no_val)
+{
+    char *dir = new_dir("final-loss-noval");
+    ck_assert_int_eq(RUN(TINY, "--train-steps", "8", "--val-size", "0",
+                         "--out", dir), 0);
+    char *path = path_in(dir, "summary.csv");
+    char **fl = csv_column(path, "final_loss");
+    char **tl = csv_column(path, "final_train_loss");
+    ck_assert(isfinite(strtod(fl[0], NULL)));
+    ck_assert_double_eq_tol(strtod(fl[0], NULL), strtod(tl[0], NULL),
+                            1e-12 * fabs(strtod(tl[0], NULL)));
+    free_strv(fl);
+    free_strv(tl);
+    free(path);
+    free(dir);
+}
+END_TEST
+
+/* spectra.csv's sv_mean: between sv_min and sv_max on every row; with the
+ * exact svd the update is the polar factor, whose singular values are all
+ * 1 (so the mean is 1 to rounding). */
+START_TEST(test_spectra_mean)
+{
+    char *dir = new_dir("spectra-mean");
+    ck_assert_int_eq(RUN(TINY, "--train-steps", "11", "--method", "svd",
+                         "--out", dir), 0);
+    char *path = path_in(dir, "spectra.csv");
+    char **lo = csv_column(path, "sv_min"), **hi = csv_column(path, "sv_max"),
+         **mean = csv_column(path, "sv_mean"),
+         **which = csv_column(path, "which");
+    size_t n = 0, nupd = 0;
+    for (; mean[n]; n++) {
+        double a = strtod(lo[n], NULL), b = strtod(hi[n], NULL),
+               m = strtod(mean[n], NULL);
+        ck_assert_msg(isfinite(m) && m >= a * (1 - 1e-9) &&
+                          m <= b * (1 + 1e-9),
+                      "row %zu: sv_mean %s outside [%s, %s]", n, mean[n],
+                      lo[n], hi[n]);
+        if (!strcmp(which[n], "update")) {
+            ck_assert_double_eq_tol(m, 1.0, 1e-5);
+            nupd++;
+        }
+    }
+    /* stats every 5 steps over 11 steps: steps 1, 6, 11; one Muon matrix
+     * (fc1), a momentum and an update row each. */
+    ck_assert_uint_eq(n, 6);
+    ck_assert_uint_eq(nupd, 3);
+    free_strv(lo);
+    free_strv(hi);
+    free_strv(mean);
+    free_strv(which);
+    free(path);
+    free(dir);
 }
 END_TEST
 
@@ -879,6 +1078,7 @@ main(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("runs");
     tcase_set_timeout(tc, 120);
+    tcase_add_checked_fixture(tc, NULL, free_tmp_paths);
     tcase_add_test(tc, test_determinism);
     tcase_add_loop_test(tc, test_resume, 0, 3);
     tcase_add_test(tc, test_resume_extend);
@@ -890,6 +1090,10 @@ main(void)
     tcase_add_test(tc, test_missing_data);
     tcase_add_test(tc, test_idx_fixture);
     tcase_add_test(tc, test_text);
+    tcase_add_loop_test(tc, test_label_width_columns, 0,
+                        sizeof label_cases / sizeof label_cases[0]);
+    tcase_add_test(tc, test_final_loss_no_val);
+    tcase_add_test(tc, test_spectra_mean);
     suite_add_tcase(s, tc);
     char probe[256];
     snprintf(probe, sizeof probe, "%s/train-images-idx3-ubyte.gz",

@@ -18,14 +18,28 @@
 #define PATHLEN 4096
 
 /* Figures whose script reads statistics over seeds rather than the raw
- * rows: plot computes them first (the same code as `muonlab stats`). */
+ * rows: plot computes them first (the same code as `muonlab stats`).
+ * Each grouping column is the first of its candidates that the table has
+ * (convergence groups by `label`, which `muonlab train` writes so that
+ * Muon methods and AdamW share one figure, else by `method`), and is
+ * written under `as`.  The primary metric (the first candidate present)
+ * gives the columns n, n_invalid, mean, sd, ci_lo, ci_hi; each extra
+ * metric present adds NAME_mean, NAME_lo, NAME_hi; the column `metric`
+ * names the primary one (for the axis label). */
+#define AGG_MAX 3
 static const struct {
     const char *figure;
-    const char *by[3];
+    const char *by[AGG_MAX][2]; /* candidates per grouping column */
+    const char *as[AGG_MAX];
     size_t nby;
-    const char *metric;
+    const char *metric[2];
+    const char *extra[AGG_MAX];
 } aggregated[] = {
-    {"convergence", {"method", "step"}, 2, "loss"},
+    {"convergence", {{"label", "method"}, {"step", NULL}}, {"method", "step"},
+     2, {"val_loss", "loss"}, {"val_acc", "time_s", NULL}},
+    {"coeffs", {{"label", "method"}, {"precision", NULL}},
+     {"method", "precision"}, 2, {"final_loss", "final_val_loss"},
+     {"test_acc", NULL}},
 };
 
 static int
@@ -173,8 +187,50 @@ run_gnuplot(const char *script, const char *in, const char *out)
     return MUON_SUCCESS;
 }
 
-/* Writes DIR/NAME-stats.csv (mean and CI per group) for a figure that
- * plots statistics over seeds; *in is redirected to it. */
+/* The statistics of one metric, read back as a CSV (the table API has
+ * no getters). */
+static int
+aggregate_csv(const sweep_csv *csv, const char *src, const char *const *by,
+              size_t nby, const char *metric, sweep_csv **out, char **warn)
+{
+    cli_table *t;
+    int rc = sweep_aggregate(csv, src, by, nby, metric, &t, warn);
+    if (rc)
+        return rc;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) {
+        cli_table_free(t);
+        return MUON_ERROR(MUON_ENOMEM, "out of memory");
+    }
+    rc = cli_table_write(t, f, CLI_CSV);
+    cli_table_free(t);
+    if (fclose(f) && !rc)
+        rc = MUON_ERROR(MUON_ENOMEM, "out of memory");
+    if (!rc)
+        rc = sweep_csv_parse(text, src, out);
+    free(text);
+    return rc;
+}
+
+/* Index of the first of the candidates that csv has, or -1. */
+static long
+first_col(const sweep_csv *csv, const char *const *cands, size_t n,
+          const char **name)
+{
+    for (size_t i = 0; i < n; i++) {
+        long col = cands[i] ? sweep_csv_col(csv, cands[i]) : -1;
+        if (col >= 0) {
+            *name = cands[i];
+            return col;
+        }
+    }
+    return -1;
+}
+
+/* Writes DIR/NAME-stats.csv (mean and CI per group, see aggregated[]) for
+ * a figure that plots statistics over seeds; *in is redirected to it. */
 static int
 prepare_input(const char *figure, const char *name, const char *outdir,
               char *in, size_t cap)
@@ -186,18 +242,84 @@ prepare_input(const char *figure, const char *name, const char *outdir,
         int rc = sweep_csv_read(in, &csv);
         if (rc)
             return rc;
-        cli_table *t;
-        char *warn;
-        rc = sweep_aggregate(csv, in, aggregated[i].by, aggregated[i].nby,
-                             aggregated[i].metric, &t, &warn);
-        sweep_csv_free(csv);
-        if (rc)
-            return rc;
+        const char *by[AGG_MAX], *metric = aggregated[i].metric[0];
+        size_t nby = aggregated[i].nby;
+        for (size_t j = 0; j < nby; j++) {
+            by[j] = aggregated[i].by[j][0];
+            first_col(csv, aggregated[i].by[j], 2, &by[j]);
+        }
+        first_col(csv, aggregated[i].metric, 2, &metric);
+        /* The primary metric first; its errors (a missing column) are the
+         * figure's errors.  Extras are optional. */
+        sweep_csv *st[1 + AGG_MAX] = {0};
+        const char *names[1 + AGG_MAX] = {metric};
+        size_t nst = 0;
+        char *warn = NULL;
+        rc = aggregate_csv(csv, in, by, nby, metric, &st[nst++], &warn);
         if (warn)
             fprintf(stderr, "muonlab plot: warning: %s: %s\n", name, warn);
         free(warn);
-        snprintf(in, cap, "%s/%s-stats.csv", outdir, name);
-        rc = cli_table_save(t, in, CLI_CSV);
+        for (size_t k = 0; !rc && k < AGG_MAX && aggregated[i].extra[k];
+             k++) {
+            if (sweep_csv_col(csv, aggregated[i].extra[k]) < 0)
+                continue;
+            names[nst] = aggregated[i].extra[k];
+            rc = aggregate_csv(csv, in, by, nby, names[nst], &st[nst], &warn);
+            free(warn);
+            warn = NULL;
+            nst++;
+        }
+        sweep_csv_free(csv);
+        /* Join: every metric has the same groups in the same order (groups
+         * are made from every row, valid or not). */
+        const char *cols[3 * AGG_MAX + 8 + 3 * AGG_MAX];
+        size_t nc = 0;
+        char extra_names[AGG_MAX][3][96];
+        for (size_t j = 0; j < nby; j++)
+            cols[nc++] = aggregated[i].as[j];
+        static const char *const prim[] = {"n", "n_invalid", "mean", "sd",
+                                           "ci_lo", "ci_hi"};
+        for (size_t j = 0; j < 6; j++)
+            cols[nc++] = prim[j];
+        for (size_t k = 1; k < nst; k++) {
+            static const char *const suf[] = {"mean", "lo", "hi"};
+            for (size_t j = 0; j < 3; j++) {
+                snprintf(extra_names[k - 1][j], sizeof extra_names[0][0],
+                         "%s_%s", names[k], suf[j]);
+                cols[nc++] = extra_names[k - 1][j];
+            }
+        }
+        cols[nc++] = "metric";
+        cli_table *t = rc ? NULL : cli_table_new(cols, nc);
+        if (!rc && !t)
+            rc = MUON_ERROR(MUON_ENOMEM, "out of memory");
+        for (size_t r = 0; !rc && r < st[0]->nrows; r++) {
+            for (size_t k = 1; k < nst; k++)
+                if (st[k]->nrows != st[0]->nrows ||
+                    strcmp(sweep_csv_at(st[k], r, 0),
+                           sweep_csv_at(st[0], r, 0)))
+                    rc = MUON_ERROR(MUON_EINTERNAL, "%s: the statistics of "
+                                    "%s and %s have different groups", in,
+                                    names[0], names[k]);
+            for (size_t j = 0; !rc && j < nby + 6; j++)
+                cli_table_str(t, sweep_csv_at(st[0], r, j));
+            for (size_t k = 1; !rc && k < nst; k++) {
+                long m = sweep_csv_col(st[k], "mean"),
+                     lo = sweep_csv_col(st[k], "ci_lo"),
+                     hi = sweep_csv_col(st[k], "ci_hi");
+                cli_table_str(t, sweep_csv_at(st[k], r, (size_t)m));
+                cli_table_str(t, sweep_csv_at(st[k], r, (size_t)lo));
+                cli_table_str(t, sweep_csv_at(st[k], r, (size_t)hi));
+            }
+            if (!rc)
+                cli_table_str(t, metric);
+        }
+        for (size_t k = 0; k < nst; k++)
+            sweep_csv_free(st[k]);
+        if (!rc) {
+            snprintf(in, cap, "%s/%s-stats.csv", outdir, name);
+            rc = cli_table_save(t, in, CLI_CSV);
+        }
         cli_table_free(t);
         return rc;
     }

@@ -189,11 +189,13 @@ static const char epilog[] =
     "\n"
     "Output files in DIR (CSV files start with '#' provenance lines):\n"
     "  steps.csv     step,epoch,loss,lr,lr_aux,time_s,grad_norm,update_rms,\n"
-    "                skipped  (one row per step, or every --log-every)\n"
+    "                skipped,label  (one row per step, or every --log-every;\n"
+    "                label = the --method for --opt muon, else the --opt)\n"
     "  eval.csv      step,epoch,time_s,train_loss,train_acc,val_loss,\n"
-    "                val_acc,test_loss,test_acc,status  (train_* = running\n"
-    "                mean over the steps since the previous evaluation;\n"
-    "                empty where not applicable; test_* in the last row)\n"
+    "                val_acc,test_loss,test_acc,status,label  (train_* =\n"
+    "                running mean over the steps since the previous\n"
+    "                evaluation; empty where not applicable; test_* in the\n"
+    "                last row)\n"
     "  spectra.csv   step,param,which,sv_min,sv_max,sv_mean,sv_ratio,\n"
     "                polar_err  (which = momentum: the orthogonalizer input,\n"
     "                update: its output; every --stats-every steps)\n"
@@ -202,7 +204,9 @@ static const char epilog[] =
     "                diverged_at_step (non-finite numbers are null)\n"
     "  summary.csv   one row: model,data,opt,method,lr,seed,steps,\n"
     "                final_train_loss,final_val_loss,final_val_acc,test_acc,\n"
-    "                best_val_acc,wall_s,samples_per_s,status,test_loss\n"
+    "                best_val_acc,wall_s,samples_per_s,status,test_loss,\n"
+    "                label,width (largest hidden width),final_loss (final\n"
+    "                validation loss, or training loss without validation)\n"
     "  checkpoint.bin  model + optimizer + data order, written atomically\n"
     "                every --ckpt-every steps and at the end\n"
     "\n"
@@ -704,10 +708,10 @@ setup_optim(run_ctx *c)
 /* ---- outputs ----------------------------------------------------------- */
 
 static const char steps_header[] =
-    "step,epoch,loss,lr,lr_aux,time_s,grad_norm,update_rms,skipped\n";
+    "step,epoch,loss,lr,lr_aux,time_s,grad_norm,update_rms,skipped,label\n";
 static const char eval_header[] =
     "step,epoch,time_s,train_loss,train_acc,val_loss,val_acc,test_loss,"
-    "test_acc,status\n";
+    "test_acc,status,label\n";
 static const char spec_header[] =
     "step,param,which,sv_min,sv_max,sv_mean,sv_ratio,polar_err\n";
 
@@ -964,6 +968,8 @@ eval_text(run_ctx *c, double *loss, double *acc)
     return MUON_SUCCESS;
 }
 
+static const char *run_label(const run_ctx *c);
+
 /* One evaluation row.  with_test adds the test set.  Returns MUON_SUCCESS,
  * MUON_ENONFINITE (diverged at evaluation) or another error. */
 static int
@@ -1021,7 +1027,7 @@ evaluate(run_ctx *c, int with_test, const char *status)
     put_opt(f, has_val && c->classify, va);
     put_opt(f, have_test, tl);
     put_opt(f, have_test && c->classify, ta);
-    fprintf(f, ",%s\n", nonfinite ? "diverged" : status);
+    fprintf(f, ",%s,%s\n", nonfinite ? "diverged" : status, run_label(c));
     if (fflush(f) || ferror(f))
         return MUON_ERROR(MUON_EIO, "cannot write %s: %s", c->p_eval,
                           strerror(errno));
@@ -1063,6 +1069,40 @@ static const char *
 method_name(const run_ctx *c)
 {
     return c->opt_kind == 0 && c->ocfg.orth ? c->ocfg.orth->name : "none";
+}
+
+/* The `label` column: the orthogonalizer for Muon runs, else the
+ * optimizer ("adamw", "sgd"), so that one figure can give Muon methods and
+ * the baselines one colour each. */
+static const char *
+run_label(const run_ctx *c)
+{
+    return c->opt_kind == 0 ? method_name(c) : c->opt_name;
+}
+
+/* The `width` column: the largest hidden width (mlp: the hidden layer
+ * sizes; cnn: channels and hidden units; gpt: the model width; linear,
+ * which has no hidden layer: the larger of input and output). */
+static long long
+model_width(const muon_model_config *m)
+{
+    size_t w = 0;
+    switch (m->kind) {
+    case MUON_MODEL_CNN:
+        w = m->channels[0] > m->channels[1] ? m->channels[0] : m->channels[1];
+        w = m->hidden > w ? m->hidden : w;
+        break;
+    case MUON_MODEL_GPT:
+        w = m->width;
+        break;
+    default:
+        for (size_t i = 1; i + 1 < m->nwidths; i++)
+            w = m->widths[i] > w ? m->widths[i] : w;
+        if (m->nwidths == 2)
+            w = m->widths[0] > m->widths[1] ? m->widths[0] : m->widths[1];
+        break;
+    }
+    return (long long)w;
 }
 
 static int
@@ -1191,7 +1231,8 @@ write_summary(run_ctx *c)
     static const char *const cols[] = {
         "model", "data", "opt", "method", "lr", "seed", "steps",
         "final_train_loss", "final_val_loss", "final_val_acc", "test_acc",
-        "best_val_acc", "wall_s", "samples_per_s", "status", "test_loss"};
+        "best_val_acc", "wall_s", "samples_per_s", "status", "test_loss",
+        "label", "width", "final_loss"};
     cli_table *tab = cli_table_new(cols, sizeof cols / sizeof cols[0]);
     if (!tab)
         return MUON_ERROR(MUON_ENOMEM, "out of memory");
@@ -1211,6 +1252,12 @@ write_summary(run_ctx *c)
     cli_table_num(tab, sps);
     cli_table_str(tab, status_name(c->status));
     cli_table_num(tab, test_loss);
+    cli_table_str(tab, run_label(c));
+    cli_table_int(tab, model_width(&c->mc));
+    /* Validation loss where there is a validation set, else the training
+     * loss: what fig-lr-transfer plots. */
+    int has_val = c->ds.kind == TRAIN_DATA_TEXT || (c->val && c->val->n);
+    cli_table_num(tab, has_val ? s->last_val_loss : s->last_train_loss);
     rc = cli_table_save(tab, c->p_csv, CLI_CSV);
     cli_table_free(tab);
     return rc;
@@ -1251,14 +1298,15 @@ write_spectra(run_ctx *c)
             continue;
         for (int w = 0; w < 2; w++) {
             double lo = w ? s.u_min : s.m_min, hi = w ? s.u_max : s.m_max;
+            double mean = w ? s.u_mean : s.m_mean;
             fprintf(c->f_spec, "%llu,%s,%s,", (unsigned long long)c->st.step,
                     c->params[i].name, w ? "update" : "momentum");
             put_num(c->f_spec, lo);
             fputc(',', c->f_spec);
             put_num(c->f_spec, hi);
-            /* The driver summarises min and max only; the mean is not
-             * available without a second SVD. */
-            fputs(",,", c->f_spec);
+            fputc(',', c->f_spec);
+            put_num(c->f_spec, mean);
+            fputc(',', c->f_spec);
             put_num(c->f_spec, lo > 0 ? hi / lo : INFINITY);
             fputc(',', c->f_spec);
             if (w)
@@ -1342,7 +1390,7 @@ train_step(run_ctx *c, double *loss_out)
         put_num(f, skipped ? NAN : sqrt(gn2));
         fputc(',', f);
         put_num(f, skipped ? NAN : sqrt(u2 / (cnt > 0 ? cnt : 1.0)));
-        fprintf(f, ",%d\n", skipped);
+        fprintf(f, ",%d,%s\n", skipped, run_label(c));
         if (skipped && c->log)
             fprintf(stderr, "%smuonlab %s: warning: %s\n",
                     c->bar ? "\r\033[K" : "", c->cmd,
@@ -1363,12 +1411,12 @@ record_divergence(run_ctx *c, double loss)
     put_num(f, epoch_of(c, c->diverged_at));
     fputc(',', f);
     put_num(f, loss);
-    fprintf(f, ",,,%.4f,,,0\n", elapsed(c));
+    fprintf(f, ",,,%.4f,,,0,%s\n", elapsed(c), run_label(c));
     fprintf(c->f_eval, "%llu,", (unsigned long long)c->diverged_at);
     put_num(c->f_eval, epoch_of(c, c->diverged_at));
     fprintf(c->f_eval, ",%.3f,", elapsed(c));
     put_num(c->f_eval, loss);
-    fprintf(c->f_eval, ",,,,,,diverged\n");
+    fprintf(c->f_eval, ",,,,,,diverged,%s\n", run_label(c));
 }
 
 static int

@@ -5,11 +5,12 @@
  * Output contract (DIR = --out; the sweep runner and plots depend on it):
  *   DIR/steps.csv    one row per step (every --log-every steps): step,
  *                    epoch, loss, lr, lr_aux, time_s, grad_norm,
- *                    update_rms, skipped
+ *                    update_rms, skipped, label (the orthogonalizer for
+ *                    --opt muon, else the optimizer: adamw, sgd)
  *   DIR/eval.csv     one row per evaluation: step, epoch, time_s,
  *                    train_loss, train_acc, val_loss, val_acc, test_loss,
- *                    test_acc, status (empty where not applicable, nan
- *                    where computed but not finite)
+ *                    test_acc, status, label (empty where not applicable,
+ *                    nan where computed but not finite)
  *   DIR/spectra.csv  step, param, which (momentum|update), sv_min, sv_max,
  *                    sv_mean, sv_ratio, polar_err: every --stats-every
  *                    steps, for each Muon matrix
@@ -19,7 +20,10 @@
  *   DIR/summary.csv  one row: model, data, opt, method, lr, seed, steps,
  *                    final_train_loss, final_val_loss, final_val_acc,
  *                    test_acc, best_val_acc, wall_s, samples_per_s, status,
- *                    test_loss (for regressions)
+ *                    test_loss (for regressions), label, width (the largest
+ *                    hidden width of the model), final_loss (the final
+ *                    validation loss, or the final training loss where
+ *                    there is no validation set)
  *   DIR/checkpoint.bin  model + optimizer + data-order state (atomic)
  * CSVs start with provenance ('#') lines and are flushed at every
  * evaluation and checkpoint.

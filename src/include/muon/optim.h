@@ -195,14 +195,15 @@ const muon_optim_config *muon_optim_get_config(const muon_optim *o);
  * applied excluding weight decay) are always filled.  For Muon parameters,
  * on steps where (step count - 1) % stats_every == 0, svd = 1 and the
  * exact fp64 singular values of the orthogonalizer input U and output O
- * are summarised: min, max, spread = (max - min) / max (0 when max = 0),
- * and polar_error = ||O - P||_F / sqrt(min(A, B)) with P the exact polar
- * factor of U (singular values <= max(A,B) eps sigma_1 dropped). */
+ * are summarised: min, max, mean, spread = (max - min) / max (0 when
+ * max = 0), and polar_error = ||O - P||_F / sqrt(min(A, B)) with P the
+ * exact polar factor of U (singular values <= max(A,B) eps sigma_1
+ * dropped). */
 typedef struct {
     double grad_norm, momentum_norm, update_rms;
     int svd;
-    double m_min, m_max, m_spread;
-    double u_min, u_max, u_spread;
+    double m_min, m_max, m_spread, m_mean;
+    double u_min, u_max, u_spread, u_mean;
     double polar_error;
 } muon_optim_stats;
 

@@ -97,11 +97,15 @@ muon_svd_stats_measure(muon_svd_stats *s, size_t A, size_t B, const float *U,
     if (rc)
         return rc;
     const double *sv = muon_measure_input_sv(w, NULL);
+    muon_spread in;
+    muon_spread_stats(sv, k, &in);
     st->m_max = sv[0];
     st->m_min = sv[k - 1];
+    st->m_mean = in.mean;
     st->m_spread = spread(st->m_min, st->m_max);
     st->u_min = q.sv.min;
     st->u_max = q.sv.max;
+    st->u_mean = q.sv.mean;
     st->u_spread = spread(q.sv.min, q.sv.max);
     st->polar_error = q.polar_err;
     return MUON_SUCCESS;
