@@ -11,6 +11,7 @@
 #include <cblas.h>
 #include <oneapi/dnnl/dnnl.h>
 
+#include "linalg_impl.h"
 #include "muon/linalg.h"
 #include "muon/status.h"
 
@@ -80,25 +81,7 @@ od_ssyrk(size_t N, size_t K, float alpha, const float *A, size_t lda,
     od_ssyrk(N - h, K, alpha, A + h * lda, lda, beta, C + h * ldc + h, ldc);
 }
 
-/* ---- fp64: CBLAS ------------------------------------------------------- */
-
-static void
-od_dgemm(int ta, int tb, size_t M, size_t N, size_t K, double alpha,
-         const double *A, size_t lda, const double *B, size_t ldb,
-         double beta, double *C, size_t ldc)
-{
-    cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
-                tb ? CblasTrans : CblasNoTrans, (int)M, (int)N, (int)K, alpha,
-                A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
-}
-
-static void
-od_dsyrk(size_t N, size_t K, double alpha, const double *A, size_t lda,
-         double beta, double *C, size_t ldc)
-{
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)N, (int)K,
-                alpha, A, (int)lda, beta, C, (int)ldc);
-}
+/* fp64: oneDNN has none; the CBLAS wrappers of openblas.c serve. */
 
 /* ---- bf16: matmul primitives cached per shape ------------------------- */
 
@@ -291,9 +274,9 @@ const muon_linalg_backend muon_linalg_onednn = {
     .description = "oneDNN: fp32 dnnl_sgemm (AVX-512), native bf16 matmul "
                    "with fp32 accumulation; fp64 via CBLAS",
     .sgemm = od_sgemm,
-    .dgemm = od_dgemm,
+    .dgemm = muon_cblas_dgemm,
     .ssyrk = od_ssyrk,
-    .dsyrk = od_dsyrk,
+    .dsyrk = muon_cblas_dsyrk,
     .sbgemm = od_sbgemm,
     .sbsyrk = od_sbsyrk,
 };

@@ -1,6 +1,7 @@
 /* openblas.c: the default matrix-product backend, CBLAS on OpenBLAS. */
 #include <cblas.h>
 
+#include "linalg_impl.h"
 #include "muon/linalg.h"
 
 static void
@@ -13,8 +14,8 @@ ob_sgemm(int ta, int tb, size_t M, size_t N, size_t K, float alpha,
                 A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
 }
 
-static void
-ob_dgemm(int ta, int tb, size_t M, size_t N, size_t K, double alpha,
+void
+muon_cblas_dgemm(int ta, int tb, size_t M, size_t N, size_t K, double alpha,
          const double *A, size_t lda, const double *B, size_t ldb,
          double beta, double *C, size_t ldc)
 {
@@ -31,8 +32,8 @@ ob_ssyrk(size_t N, size_t K, float alpha, const float *A, size_t lda,
                 alpha, A, (int)lda, beta, C, (int)ldc);
 }
 
-static void
-ob_dsyrk(size_t N, size_t K, double alpha, const double *A, size_t lda,
+void
+muon_cblas_dsyrk(size_t N, size_t K, double alpha, const double *A, size_t lda,
          double beta, double *C, size_t ldc)
 {
     cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)N, (int)K,
@@ -43,7 +44,7 @@ const muon_linalg_backend muon_linalg_openblas = {
     .name = "openblas",
     .description = "CBLAS gemm/syrk on OpenBLAS (always built)",
     .sgemm = ob_sgemm,
-    .dgemm = ob_dgemm,
+    .dgemm = muon_cblas_dgemm,
     .ssyrk = ob_ssyrk,
-    .dsyrk = ob_dsyrk,
+    .dsyrk = muon_cblas_dsyrk,
 };

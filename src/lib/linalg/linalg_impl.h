@@ -1,0 +1,15 @@
+/* linalg_impl.h: pieces shared by the backends: the CBLAS fp64 products
+ * (openblas.c), which backends without fp64 kernels (onednn.c) reuse. */
+#ifndef MUON_LINALG_IMPL_H
+#define MUON_LINALG_IMPL_H
+
+#include <stddef.h>
+
+void muon_cblas_dgemm(int ta, int tb, size_t M, size_t N, size_t K,
+                      double alpha, const double *A, size_t lda,
+                      const double *B, size_t ldb, double beta, double *C,
+                      size_t ldc);
+void muon_cblas_dsyrk(size_t N, size_t K, double alpha, const double *A,
+                      size_t lda, double beta, double *C, size_t ldc);
+
+#endif /* MUON_LINALG_IMPL_H */
