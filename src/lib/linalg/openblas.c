@@ -24,12 +24,27 @@ muon_cblas_dgemm(int ta, int tb, size_t M, size_t N, size_t K, double alpha,
                 A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
 }
 
+/* OpenBLAS's ssyrk runs well below its sgemm on this machine (~180 vs ~230
+ * GFLOP/s, REFERENCE.md section 8), so large symmetric products are split
+ * into blocks: the two diagonal blocks recursively, the off-diagonal block
+ * as one sgemm.  Only the upper triangle is written, as before. */
+#define OB_SYRK_LEAF 256
+
 static void
 ob_ssyrk(size_t N, size_t K, float alpha, const float *A, size_t lda,
          float beta, float *C, size_t ldc)
 {
-    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)N, (int)K,
-                alpha, A, (int)lda, beta, C, (int)ldc);
+    if (N <= OB_SYRK_LEAF) {
+        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)N, (int)K,
+                    alpha, A, (int)lda, beta, C, (int)ldc);
+        return;
+    }
+    size_t h = (N / 2 + 15) & ~(size_t)15; /* aligned panels */
+    ob_ssyrk(h, K, alpha, A, lda, beta, C, ldc);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)h, (int)(N - h),
+                (int)K, alpha, A, (int)lda, A + h * lda, (int)lda, beta,
+                C + h, (int)ldc);
+    ob_ssyrk(N - h, K, alpha, A + h * lda, lda, beta, C + h * ldc + h, ldc);
 }
 
 void
