@@ -37,10 +37,35 @@ jobs=${MUON_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 t_start=$(date +%s)
 failed=0
-for name in scalar-maps spread spread-steps throughput convergence-mlp convergence-cnn \
-            convergence-gpt convergence-synthetic lr-transfer coeffs; do
+
+# real-spread (experiment 2 on a real matrix) reads the Muon momentum of the
+# hidden layer of a short Fashion-MNIST MLP run (the path named in its
+# spec): made once, kept across re-runs (delete $results/grads to redo).
+grads=$results/grads
+if [ ! -d "$grads" ] && [ -f "$specs/real-spread.json" ]; then
+    if ((full)); then epochs=10; else epochs=1; fi
+    echo "== gradients for real-spread: MLP on Fashion-MNIST, $epochs epoch(s) -> $grads"
+    t0=$(date +%s)
+    rm -rf "$grads.tmp"
+    if OPENBLAS_NUM_THREADS=1 "$muonlab" train --epochs "$epochs" --save-grads \
+            --progress none --force --out "$results/grads-run" \
+            > "$results/grads-run.log" 2>&1 &&
+        cp -r "$results/grads-run/grads" "$grads.tmp" && mv "$grads.tmp" "$grads"; then
+        echo "   $(ls "$grads" | tr '\n' ' ')($(( $(date +%s) - t0 )) s)"
+    else
+        echo "   training failed: see $results/grads-run.log"
+        failed=1
+    fi
+fi
+
+for name in scalar-maps spread spread-steps real-spread throughput convergence-mlp \
+            convergence-cnn convergence-gpt convergence-synthetic lr-transfer coeffs; do
     spec="$specs/$name.json"
     [ -f "$spec" ] || continue
+    if [ "$name" = real-spread ] && [ ! -d "$grads" ]; then
+        echo "== $name: skipped (no $grads)"
+        continue
+    fi
     echo "== $name ($spec)"
     t0=$(date +%s)
     # Timings run one cell at a time with every core; the other sweeps run

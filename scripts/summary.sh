@@ -30,6 +30,17 @@ if have spread; then
     done
 fi
 
+# ---- experiment 2 on a real matrix: real-spread ---------------------------
+if have real-spread; then
+    f=$results/real-spread/results.csv
+    shape=$(stats "$f" --by m,n --metric polar_err | awk -F, 'NR == 1 { print $1 "x" $2 }')
+    printf '%s\n' "Experiment 2 on a real momentum matrix (${shape:-?}): polar error fp32 | bf16"
+    for p in fp32 bf16; do
+        stats "$f" --by method --metric polar_err --where "precision=$p" |
+            awk -F, -v p=$p '{ printf "%s%s %.2g", (NR > 1 ? ", " : "  " p ": "), $1, $4 } END { print "" }'
+    done
+fi
+
 # ---- experiment 3: throughput --------------------------------------------
 if have throughput; then
     f=$results/throughput/results.csv

@@ -1,12 +1,13 @@
 /* test-train.c: `muonlab train` end to end on tiny data: option checks,
  * determinism, bit-identical resume (by checkpoint and after SIGINT), the
  * output-folder policy, NaN-gradient skipping, divergence, missing data
- * naming its Debian package, and the output contract (CSV columns, JSON
- * without bare NaN).  Every run happens in a forked child (its own signal
- * dispositions and stderr), on synthetic tasks, a small text file or a
- * hand-made IDX fixture, so the suite takes seconds.  Fashion-MNIST itself
- * is only used when the package is installed. */
+ * naming its Debian package, the output contract (CSV columns, JSON
+ * without bare NaN) and --save-grads.  Every run happens in a forked child
+ * (its own signal dispositions and stderr), on synthetic tasks, a small
+ * text file or a hand-made IDX fixture, so the suite takes seconds.
+ * Fashion-MNIST itself is only used when the package is installed. */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <math.h>
@@ -25,6 +26,7 @@
 
 #include "muon/checkpoint.h"
 #include "muon/data.h"
+#include "muon/npy.h"
 #include "muon/status.h"
 #include "train_opts.h"
 
@@ -1053,6 +1055,148 @@ START_TEST(test_fmnist_short)
 }
 END_TEST
 
+/* --save-grads: a .npy of (fan_out, fan_in) float32 per file. */
+static muon_npy_array
+load_grad(const char *dir, const char *name, size_t rows, size_t cols)
+{
+    char *p = path_in(dir, name);
+    muon_npy_array a;
+    ck_assert_msg(muon_npy_read(p, &a) == 0, "%s: %s", p, muon_last_error());
+    ck_assert_msg(a.dtype == MUON_NPY_F32 && a.ndim == 2 &&
+                      a.shape[0] == rows && a.shape[1] == cols,
+                  "%s: shape (%zu, %zu), ndim %zu, dtype %d; expected "
+                  "float32 (%zu, %zu)", p, a.shape[0], a.shape[1], a.ndim,
+                  (int)a.dtype, rows, cols);
+    const float *v = a.data;
+    for (size_t i = 0; i < a.count; i++)
+        ck_assert_msg(isfinite(v[i]), "%s: entry %zu is %g", p, i, v[i]);
+    free(p);
+    return a;
+}
+
+/* Number of entries of DIR other than . and .. (-1 if DIR is missing). */
+static long
+count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    long n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    closedir(d);
+    return n;
+}
+
+/* The printed grad_norm has 9 significant digits (5e-10 relative); the
+ * sums of squares are fp64 on both sides. */
+#define TOL_GRADNORM_CSV 1e-8
+/* M = beta M + (1 - beta) G in fp32: a few roundings of 6e-8 relative to
+ * the terms' magnitudes; eightfold headroom over two ulps. */
+#define TOL_MOMENTUM_F32 1e-6
+
+/* --save-grads writes, for the Muon matrices only, the last step's
+ * gradient and momentum.  Expected values from outside the code under
+ * test: on a bias-free linear model the single matrix is the whole
+ * gradient, so its Frobenius norm is the last steps.csv grad_norm; the
+ * momentum follows the documented ema recursion M_T = beta M_{T-1} +
+ * (1 - beta) G_T against the same run stopped one step earlier; beta = 0
+ * makes the momentum the gradient itself. */
+START_TEST(test_save_grads)
+{
+#define LIN "--model", "linear:8-6", "--data", \
+    "synthetic:teacher,n=256,test=64,hidden=8", "--batch", "16", \
+    "--progress", "none", "--momentum-type", "ema", "--save-grads"
+    char *a = new_dir("grads-8"), *b = new_dir("grads-7");
+    ck_assert_int_eq(RUN(LIN, "--momentum", "0.9", "--train-steps", "8",
+                         "--out", a), 0);
+    ck_assert_int_eq(RUN(LIN, "--momentum", "0.9", "--train-steps", "7",
+                         "--out", b), 0);
+    char *ga = path_in(a, "grads");
+    ck_assert_int_eq(count_entries(ga), 2);
+    muon_npy_array g8 = load_grad(ga, "fc0.weight.npy", 6, 8);
+    muon_npy_array m8 = load_grad(ga, "fc0.weight.momentum.npy", 6, 8);
+    char *gb = path_in(b, "grads");
+    muon_npy_array m7 = load_grad(gb, "fc0.weight.momentum.npy", 6, 8);
+    const float *g = g8.data, *m = m8.data, *mp = m7.data;
+    double sq = 0.0;
+    for (size_t i = 0; i < g8.count; i++) {
+        sq += (double)g[i] * g[i];
+        double t1 = 0.9 * mp[i], t2 = 0.1 * g[i];
+        ck_assert_msg(fabs(m[i] - (t1 + t2)) <=
+                          TOL_MOMENTUM_F32 * (fabs(t1) + fabs(t2)) + 1e-30,
+                      "momentum[%zu] = %.9g, expected 0.9 * %.9g + 0.1 * "
+                      "%.9g", i, m[i], mp[i], g[i]);
+    }
+    char *sp = path_in(a, "steps.csv");
+    char **gn = csv_column(sp, "grad_norm");
+    size_t last = 0;
+    while (gn[last + 1])
+        last++;
+    double want = strtod(gn[last], NULL);
+    ck_assert(sq > 0.0);
+    ck_assert_msg(fabs(sqrt(sq) - want) <= TOL_GRADNORM_CSV * want,
+                  "||G||_F = %.9g, steps.csv grad_norm %s", sqrt(sq),
+                  gn[last]);
+    free_strv(gn);
+    free(sp);
+    muon_npy_array_free(&g8);
+    muon_npy_array_free(&m8);
+    muon_npy_array_free(&m7);
+
+    /* beta = 0: the momentum buffer is the gradient. */
+    char *z = new_dir("grads-beta0"), *gz = path_in(z, "grads");
+    ck_assert_int_eq(RUN(LIN, "--momentum", "0", "--train-steps", "3",
+                         "--out", z), 0);
+    g8 = load_grad(gz, "fc0.weight.npy", 6, 8);
+    m8 = load_grad(gz, "fc0.weight.momentum.npy", 6, 8);
+    g = g8.data;
+    m = m8.data;
+    for (size_t i = 0; i < g8.count; i++)
+        ck_assert_msg(fabs(m[i] - g[i]) <= TOL_MOMENTUM_F32 * fabs(g[i]),
+                      "beta 0: momentum[%zu] %.9g != gradient %.9g", i,
+                      m[i], g[i]);
+    muon_npy_array_free(&g8);
+    muon_npy_array_free(&m8);
+
+    /* An MLP: only the hidden matrix (12 x 16, not square, so a
+     * transposed file would fail) is Muon's; input and head go to AdamW. */
+    char *c = new_dir("grads-mlp"), *gc = path_in(c, "grads");
+    ck_assert_int_eq(RUN("--model", "mlp:8-16-12-2", "--data",
+                         "synthetic:teacher,n=256,test=64,hidden=8",
+                         "--batch", "16", "--progress", "none",
+                         "--train-steps", "3", "--save-grads", "--out", c),
+                     0);
+    ck_assert_int_eq(count_entries(gc), 2);
+    g8 = load_grad(gc, "fc1.weight.npy", 12, 16);
+    m8 = load_grad(gc, "fc1.weight.momentum.npy", 12, 16);
+    muon_npy_array_free(&g8);
+    muon_npy_array_free(&m8);
+
+    /* --opt adamw: no Muon matrix, an empty folder; no flag: no folder. */
+    char *d = new_dir("grads-adamw"), *gd = path_in(d, "grads");
+    ck_assert_int_eq(RUN(TINY, "--opt", "adamw", "--train-steps", "3",
+                         "--save-grads", "--out", d), 0);
+    ck_assert_int_eq(count_entries(gd), 0);
+    char *e = new_dir("grads-none"), *ge = path_in(e, "grads");
+    ck_assert_int_eq(RUN(TINY, "--train-steps", "3", "--out", e), 0);
+    ck_assert_int_eq(count_entries(ge), -1);
+#undef LIN
+    free(a);
+    free(b);
+    free(c);
+    free(d);
+    free(e);
+    free(z);
+    free(ga);
+    free(gb);
+    free(gc);
+    free(gd);
+    free(ge);
+    free(gz);
+}
+END_TEST
+
 static int
 rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -1094,6 +1238,7 @@ main(void)
                         sizeof label_cases / sizeof label_cases[0]);
     tcase_add_test(tc, test_final_loss_no_val);
     tcase_add_test(tc, test_spectra_mean);
+    tcase_add_test(tc, test_save_grads);
     suite_add_tcase(s, tc);
     char probe[256];
     snprintf(probe, sizeof probe, "%s/train-images-idx3-ubyte.gz",

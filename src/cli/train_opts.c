@@ -27,6 +27,7 @@
 #include "muon/io.h"
 #include "muon/metrics.h"
 #include "muon/model.h"
+#include "muon/npy.h"
 #include "muon/optim.h"
 #include "muon/status.h"
 #include "train_opts.h"
@@ -209,6 +210,12 @@ static const char epilog[] =
     "                validation loss, or training loss without validation)\n"
     "  checkpoint.bin  model + optimizer + data order, written atomically\n"
     "                every --ckpt-every steps and at the end\n"
+    "  grads/NAME.npy, grads/NAME.momentum.npy  (--save-grads) the last\n"
+    "                step's gradient and momentum buffer of every Muon\n"
+    "                matrix, float32 (fan_out, fan_in) (conv filters\n"
+    "                flattened), for `muonlab ortho --in`; written when the\n"
+    "                run completes (not when interrupted or diverged, nor\n"
+    "                on a --resume with no step left)\n"
     "\n"
     "Exit status: 0 done, 2 usage, 3 data, 4 diverged (non-finite loss; the\n"
     "last good checkpoint is kept), 5 I/O, 130/143 interrupted by\n"
@@ -263,6 +270,9 @@ train_main(int argc, char **argv)
          "auto|bar|log|none (auto: a bar on a terminal)", 1, 0, 0},
         {"inject-nan", CLI_SIZE, &t.inject_nan, "STEP",
          "testing: put a NaN into a gradient at STEP (0: off)", 1, 1e12, 0},
+        {"save-grads", CLI_FLAG, &t.save_grads, NULL,
+         "at the end, write each Muon matrix's last gradient and momentum "
+         "to DIR/grads/NAME[.momentum].npy", 1, 0, 0},
         OPTIM_CLI_OPTS(&t.oc),
         {0},
     };
@@ -1401,6 +1411,42 @@ train_step(run_ctx *c, double *loss_out)
     return MUON_SUCCESS;
 }
 
+/* --save-grads: the gradient of the last step and the momentum buffer of
+ * every Muon matrix, as the A x B matrix the driver orthogonalizes (a conv
+ * filter's row-major (out, in, kh, kw) buffer is its (out, in*kh*kw)
+ * flattening), atomically to DIR/grads/NAME.npy and NAME.momentum.npy.
+ * Needs a step taken in this process (the gradient buffer is not in the
+ * checkpoint). */
+static int
+write_grads(run_ctx *c)
+{
+    char dir[4200], p[4400];
+    snprintf(dir, sizeof dir, "%s/grads", c->t->out);
+    int rc = mkdirs(dir);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < c->nparams; i++) {
+        if (!muon_optim_is_muon(c->opt, i))
+            continue;
+        const char *name = c->params[i].name;
+        if (strchr(name, '/') || strlen(name) > 150)
+            return MUON_ERROR(MUON_EINVAL, "parameter name '%s' is not a "
+                              "file name", name);
+        size_t shape[2];
+        muon_optim_shape(c->opt, i, &shape[0], &shape[1]);
+        snprintf(p, sizeof p, "%s/%s.npy", dir, name);
+        if ((rc = muon_npy_write_f32(p, 2, shape, c->params[i].grad)))
+            return rc;
+        const float *m = muon_optim_momentum(c->opt, i);
+        if (!m)
+            continue;
+        snprintf(p, sizeof p, "%s/%s.momentum.npy", dir, name);
+        if ((rc = muon_npy_write_f32(p, 2, shape, m)))
+            return rc;
+    }
+    return MUON_SUCCESS;
+}
+
 static void
 record_divergence(run_ctx *c, double loss)
 {
@@ -1422,10 +1468,11 @@ record_divergence(run_ctx *c, double loss)
 static int
 loop(run_ctx *c)
 {
-    int rc;
+    int rc, stepped = 0;
     double loss = NAN;
     while (c->st.step < c->total) {
         rc = train_step(c, &loss);
+        stepped |= rc == MUON_SUCCESS;
         if (rc == MUON_ENONFINITE) {
             if (c->bar)
                 fputs("\n", stderr);
@@ -1462,6 +1509,10 @@ loop(run_ctx *c)
             return MUON_EINTERRUPT;
         }
     }
+    /* Before the final evaluation, whose forward passes might reuse the
+     * gradient buffer as scratch in some model. */
+    if (c->t->save_grads && stepped && (rc = write_grads(c)))
+        return rc;
     /* The end: the checkpoint first, so that a later --resume to more
      * steps cuts the end-only rows (final evaluation, test set) off. */
     if ((rc = save_checkpoint(c)))

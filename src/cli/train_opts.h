@@ -25,6 +25,10 @@
  *                    validation loss, or the final training loss where
  *                    there is no validation set)
  *   DIR/checkpoint.bin  model + optimizer + data-order state (atomic)
+ *   DIR/grads/NAME.npy, NAME.momentum.npy  (--save-grads) the last step's
+ *                    gradient and momentum buffer of every Muon matrix,
+ *                    2-D float32 (A, B) = (fan_out, fan_in; conv filters
+ *                    flattened); written at the end of a completed run
  * CSVs start with provenance ('#') lines and are flushed at every
  * evaluation and checkpoint.
  */
@@ -83,6 +87,7 @@ typedef struct {
     int resume, force, strict;
     const char *progress; /* auto|bar|log|none */
     size_t inject_nan;    /* test hook: NaN into a gradient at this step */
+    int save_grads;       /* write DIR/grads/ at the end */
     optim_cli oc;
 } train_cli;
 
