@@ -2,7 +2,6 @@
  * strict number parsing (FAULTS.md A), cli_closest, exit codes and the
  * cli_table results writer (table | csv | json with provenance). */
 #include <check.h>
-#include <gsl/gsl_errno.h>
 #include <errno.h>
 #include <float.h>
 #include <ftw.h>
@@ -21,34 +20,9 @@
 #include "cli.h"
 #include "muon/io.h"
 #include "muon/status.h"
+#include "testutil.h"
 
 /* ---- helpers ------------------------------------------------------------ */
-
-/* Reads a whole stream from the start; the caller frees. */
-static char *
-slurp(FILE *f)
-{
-    ck_assert_int_eq(fflush(f), 0);
-    ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
-    long n = ftell(f);
-    ck_assert_int_ge(n, 0);
-    rewind(f);
-    char *b = malloc((size_t)n + 1);
-    ck_assert_ptr_nonnull(b);
-    ck_assert_uint_eq(fread(b, 1, (size_t)n, f), (size_t)n);
-    b[n] = '\0';
-    return b;
-}
-
-static char *
-slurp_path(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s: %s", path, strerror(errno));
-    char *b = slurp(f);
-    fclose(f);
-    return b;
-}
 
 /* Captures what is written to file descriptor fd (1 or 2) between
  * capture_begin and capture_end. */
@@ -75,7 +49,7 @@ capture_end(capture *c)
     fflush(c->fd == 1 ? stdout : stderr);
     dup2(c->saved, c->fd);
     close(c->saved);
-    char *s = slurp(c->tmp);
+    char *s = test_slurp(c->tmp);
     fclose(c->tmp);
     return s;
 }
@@ -776,7 +750,7 @@ table_text(const cli_table *t, cli_format fmt)
     FILE *f = tmpfile();
     ck_assert_ptr_nonnull(f);
     ck_assert_int_eq(cli_table_write(t, f, fmt), MUON_SUCCESS);
-    char *s = slurp(f);
+    char *s = test_slurp(f);
     fclose(f);
     return s;
 }
@@ -1059,7 +1033,7 @@ START_TEST(test_table_save)
     fputs("old content\n", old);
     fclose(old);
     ck_assert_int_eq(cli_table_save(t, path, CLI_CSV), MUON_SUCCESS);
-    char *s = slurp_path(path);
+    char *s = test_slurp_path(path);
     ck_assert_int_eq(s[0], '#');
     ck_assert_ptr_null(strstr(s, "old content"));
     const char *tail = "\"two\nlines\",-4,-inf\n";
@@ -1141,12 +1115,5 @@ cli_suite(void)
 int
 main(void)
 {
-    gsl_set_error_handler_off(); /* GSL must never abort a test */
-    SRunner *r = srunner_create(cli_suite());
-    srunner_run_all(r, CK_ENV);
-    int failed = srunner_ntests_failed(r);
-    int run = srunner_ntests_run(r);
-    srunner_free(r);
-    printf("%d passed, %d failed\n", run - failed, failed);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(cli_suite());
 }

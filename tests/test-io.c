@@ -1,7 +1,6 @@
 /* test-io.c: atomic output files (write, fsync, rename; PITFALLS.md 10,
  * FAULTS.md E) and provenance records. */
 #include <check.h>
-#include <gsl/gsl_errno.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +18,7 @@
 #include "muon/io.h"
 #include "muon/status.h"
 #include "muon_config.h"
+#include "testutil.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -59,31 +59,6 @@ tpath(const char *name)
     char *p = buf[next++ % 4];
     snprintf(p, sizeof buf[0], "%s/%s", tmpdir, name);
     return p;
-}
-
-static char *
-slurp(FILE *f)
-{
-    ck_assert_int_eq(fflush(f), 0);
-    ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
-    long n = ftell(f);
-    ck_assert_int_ge(n, 0);
-    rewind(f);
-    char *b = malloc((size_t)n + 1);
-    ck_assert_ptr_nonnull(b);
-    ck_assert_uint_eq(fread(b, 1, (size_t)n, f), (size_t)n);
-    b[n] = '\0';
-    return b;
-}
-
-static char *
-slurp_path(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s: %s", path, strerror(errno));
-    char *b = slurp(f);
-    fclose(f);
-    return b;
 }
 
 static void
@@ -163,7 +138,7 @@ START_TEST(test_afile_commit_creates)
     ck_assert_int_eq(fflush(f), 0);
     ck_assert_int_ne(access(path, F_OK), 0);
     ck_assert_int_eq(muon_afile_commit(af), MUON_SUCCESS);
-    char *s = slurp_path(path);
+    char *s = test_slurp_path(path);
     ck_assert_str_eq(s, "a,b\n1,2\n");
     free(s);
     ASSERT_LISTING(tmpdir, "result.csv ");
@@ -180,11 +155,11 @@ START_TEST(test_afile_commit_replaces)
     fputs("new\n", f);
     ck_assert_int_eq(fflush(f), 0);
     /* Until the commit, readers still see the complete old file. */
-    char *s = slurp_path(path);
+    char *s = test_slurp_path(path);
     ck_assert_str_eq(s, "old old old old old old\n");
     free(s);
     ck_assert_int_eq(muon_afile_commit(af), MUON_SUCCESS);
-    s = slurp_path(path);
+    s = test_slurp_path(path);
     ck_assert_str_eq(s, "new\n"); /* replaced whole, no old tail */
     free(s);
     ASSERT_LISTING(tmpdir, "ckpt.bin ");
@@ -227,7 +202,7 @@ START_TEST(test_afile_abort_keeps_old)
     fputs("half-written garbage", f);
     ck_assert_int_eq(fflush(f), 0);
     muon_afile_abort(af);
-    char *s = slurp_path(path);
+    char *s = test_slurp_path(path);
     ck_assert_str_eq(s, "precious\n");
     free(s);
     ASSERT_LISTING(tmpdir, "keep.csv "); /* the temporary is gone */
@@ -280,7 +255,7 @@ START_TEST(test_afile_rename_fails)
     ck_assert_int_eq(rec_status, MUON_EIO);
     ck_assert_ptr_nonnull(strstr(rec_reason, path));
     ASSERT_LISTING(tmpdir, "out ");
-    char *s = slurp_path(tpath("out/inner"));
+    char *s = test_slurp_path(tpath("out/inner"));
     ck_assert_str_eq(s, "inner\n");
     free(s);
 }
@@ -325,7 +300,7 @@ START_TEST(test_afile_write_error_keeps_old)
     ck_assert_msg(rc == MUON_EIO, "commit after a failed write: rc %d", rc);
     ck_assert_int_eq(rec_calls, 1);
     ck_assert_ptr_nonnull(strstr(rec_reason, path));
-    char *s = slurp_path(path);
+    char *s = test_slurp_path(path);
     ck_assert_str_eq(s, "old results\n");
     free(s);
     ASSERT_LISTING(tmpdir, "results.csv ");
@@ -347,7 +322,7 @@ START_TEST(test_afile_relative_path)
     }
     ck_assert_int_eq(chdir(cwd), 0);
     ck_assert_int_eq(rc, MUON_SUCCESS);
-    char *s = slurp_path(tpath("rel.txt"));
+    char *s = test_slurp_path(tpath("rel.txt"));
     ck_assert_str_eq(s, "rel\n");
     free(s);
     ASSERT_LISTING(tmpdir, "rel.txt ");
@@ -383,7 +358,7 @@ provenance_text(const char *prefix)
     FILE *f = tmpfile();
     ck_assert_ptr_nonnull(f);
     ck_assert_int_eq(muon_provenance_write(f, prefix), MUON_SUCCESS);
-    char *s = slurp(f);
+    char *s = test_slurp(f);
     fclose(f);
     return s;
 }
@@ -634,12 +609,5 @@ io_suite(void)
 int
 main(void)
 {
-    gsl_set_error_handler_off(); /* GSL must never abort a test */
-    SRunner *r = srunner_create(io_suite());
-    srunner_run_all(r, CK_ENV);
-    int failed = srunner_ntests_failed(r);
-    int run = srunner_ntests_run(r);
-    srunner_free(r);
-    printf("%d passed, %d failed\n", run - failed, failed);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(io_suite());
 }

@@ -2,7 +2,6 @@
  * derived bit patterns and an independent reference rounding (IEEE 754-2008
  * 4.3.1: round to the nearer neighbour, ties to the even significand). */
 #include <check.h>
-#include <gsl/gsl_errno.h>
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
@@ -12,6 +11,7 @@
 
 #include "muon/precision.h"
 #include "muon/status.h"
+#include "testutil.h"
 
 /* ck_assert_msg costs a pipe write per call in fork mode; the exhaustive
  * loops below make millions of checks, so they only talk to Check when a
@@ -580,12 +580,5 @@ precision_suite(void)
 int
 main(void)
 {
-    gsl_set_error_handler_off(); /* GSL must never abort a test */
-    SRunner *r = srunner_create(precision_suite());
-    srunner_run_all(r, CK_ENV);
-    int failed = srunner_ntests_failed(r);
-    int run = srunner_ntests_run(r);
-    srunner_free(r);
-    printf("%d passed, %d failed\n", run - failed, failed);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(precision_suite());
 }

@@ -1,7 +1,6 @@
 /* test-status.c: status strings, the replaceable error handler, the
  * per-thread last-error record and checked size arithmetic. */
 #include <check.h>
-#include <gsl/gsl_errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -9,6 +8,7 @@
 #include <string.h>
 
 #include "muon/status.h"
+#include "testutil.h"
 
 /* Every code of the enum in status.h, listed by hand so that a new code
  * missing here shows up as a review question, not a silent gap. */
@@ -388,12 +388,5 @@ status_suite(void)
 int
 main(void)
 {
-    gsl_set_error_handler_off(); /* GSL must never abort a test */
-    SRunner *r = srunner_create(status_suite());
-    srunner_run_all(r, CK_ENV);
-    int failed = srunner_ntests_failed(r);
-    int run = srunner_ntests_run(r);
-    srunner_free(r);
-    printf("%d passed, %d failed\n", run - failed, failed);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_run_suite(status_suite());
 }

@@ -1,0 +1,54 @@
+/* testutil.h: what the Check suites share: reading a stream or file whole,
+ * and running a suite (GSL's aborting handler off; the summary line). */
+#ifndef MUON_TESTUTIL_H
+#define MUON_TESTUTIL_H
+
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_errno.h>
+
+/* Reads a whole stream from its start; the caller frees. */
+static inline char *
+test_slurp(FILE *f)
+{
+    ck_assert_int_eq(fflush(f), 0);
+    ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+    long n = ftell(f);
+    ck_assert_int_ge(n, 0);
+    rewind(f);
+    char *b = malloc((size_t)n + 1);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_uint_eq(fread(b, 1, (size_t)n, f), (size_t)n);
+    b[n] = '\0';
+    return b;
+}
+
+/* Reads a whole file; the caller frees. */
+static inline char *
+test_slurp_path(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s: %s", path, strerror(errno));
+    char *b = test_slurp(f);
+    fclose(f);
+    return b;
+}
+
+/* Runs the suite (CK_ENV verbosity) and returns the process exit status.
+ * GSL's default handler aborts: it must never end a test run. */
+static inline int
+test_run_suite(Suite *s)
+{
+    gsl_set_error_handler_off();
+    SRunner *r = srunner_create(s);
+    srunner_run_all(r, CK_ENV);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+#endif /* MUON_TESTUTIL_H */
