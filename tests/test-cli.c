@@ -56,20 +56,10 @@ capture_end(capture *c)
 
 static char tmpdir[64];
 
-static int
-rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
 static void
 setup(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/muontest-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    test_tmpdir_make(tmpdir);
     muon_set_error_handler(NULL);
     muon_clear_error();
 }
@@ -77,9 +67,7 @@ setup(void)
 static void
 teardown(void)
 {
-    if (tmpdir[0])
-        nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    tmpdir[0] = '\0';
+    test_tmpdir_remove(tmpdir);
 }
 
 static int rec_calls, rec_status;

@@ -24,20 +24,10 @@
 
 static char tmpdir[64];
 
-static int
-rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
 static void
 setup(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/muontest-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    test_tmpdir_make(tmpdir);
     muon_set_error_handler(NULL);
     muon_clear_error();
 }
@@ -46,9 +36,7 @@ static void
 teardown(void)
 {
     muon_set_error_handler(NULL);
-    if (tmpdir[0])
-        nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    tmpdir[0] = '\0';
+    test_tmpdir_remove(tmpdir);
 }
 
 static const char *

@@ -9,11 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <gsl/gsl_errno.h>
-
 #include "muon/linalg.h"
 #include "muon/orth.h"
 #include "muon/status.h"
+#include "testutil.h"
 
 static const muon_orth_type *
 type_at(int i)
@@ -370,23 +369,18 @@ END_TEST
 static void
 setup_tmp(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/muon-orth-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    test_tmpdir_make(tmpdir);
 }
 
 static void
 teardown_tmp(void)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", tmpdir);
+    test_tmpdir_remove(tmpdir);
 }
 
 int
 main(void)
 {
-    gsl_set_error_handler_off();
     Suite *s = suite_create("orth");
     TCase *loop = tcase_create("every-method");
     tcase_set_timeout(loop, 120);
@@ -411,9 +405,5 @@ main(void)
     tcase_add_test(files, coeff_file_valid);
     tcase_add_test(files, coeff_file_errors);
     suite_add_tcase(s, files);
-    SRunner *r = srunner_create(s);
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? 1 : 0;
+    return test_run_suite(s);
 }

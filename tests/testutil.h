@@ -5,6 +5,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,33 @@ test_slurp_path(const char *path)
     char *b = test_slurp(f);
     fclose(f);
     return b;
+}
+
+static inline int
+test_rm_entry(const char *p, const struct stat *sb, int flag,
+              struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(p);
+}
+
+/* Makes a fresh /tmp/muontest-XXXXXX directory into dir (64 bytes). */
+static inline void
+test_tmpdir_make(char *dir)
+{
+    snprintf(dir, 64, "/tmp/muontest-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+/* Removes dir and everything below it (no-op for ""), then clears it. */
+static inline void
+test_tmpdir_remove(char *dir)
+{
+    if (dir[0])
+        nftw(dir, test_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    dir[0] = '\0';
 }
 
 /* Runs the suite (CK_ENV verbosity) and returns the process exit status.
