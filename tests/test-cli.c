@@ -1,5 +1,5 @@
 /* test-cli.c: the shared CLI pieces: cli_parse (strict option parser),
- * strict number parsing (FAULTS.md A), cli_closest, exit codes and the
+ * strict number parsing (FAULTS.md A), muon_closest_name, exit codes and the
  * cli_table results writer (table | csv | json with provenance). */
 #include <check.h>
 #include <errno.h>
@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "muon/io.h"
+#include "muon/names.h"
 #include "muon/status.h"
 #include "testutil.h"
 
@@ -600,7 +601,7 @@ static const closest_case closest_cases[] = {
 START_TEST(test_closest)
 {
     const closest_case *c = &closest_cases[_i];
-    const char *got = cli_closest(c->name, opt_names);
+    const char *got = muon_closest_name(c->name, opt_names);
     if (c->want)
         ck_assert_msg(got && !strcmp(got, c->want), "'%s' -> '%s', want '%s'",
                       c->name, got ? got : "(null)", c->want);
@@ -613,7 +614,7 @@ END_TEST
 START_TEST(test_closest_empty_list)
 {
     const char *const none[] = {NULL};
-    ck_assert_ptr_null(cli_closest("lr", none));
+    ck_assert_ptr_null(muon_closest_name("lr", none));
 }
 END_TEST
 

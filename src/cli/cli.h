@@ -86,9 +86,6 @@ int cli_parse_double(const char *what, const char *text, double *out);
 int cli_parse_ll(const char *what, const char *text, long long *out);
 int cli_parse_size(const char *what, const char *text, size_t *out);
 
-/* Levenshtein-closest of `name` among `cands` (NULL-terminated), or NULL if
- * nothing is close. */
-const char *cli_closest(const char *name, const char *const *cands);
 
 /* ---- results writer ---------------------------------------------------- */
 

@@ -111,14 +111,6 @@ cli_parse_size(const char *what, const char *text, size_t *out)
     return MUON_SUCCESS;
 }
 
-/* ---- closest name ------------------------------------------------------ */
-
-const char *
-cli_closest(const char *name, const char *const *cands)
-{
-    return muon_closest_name(name, cands);
-}
-
 /* ---- the parser -------------------------------------------------------- */
 
 #define CLI_MAX_OPTS 128
@@ -301,7 +293,7 @@ cli_parse(const char *cmd, const char *synopsis, int argc, char **argv,
             char buf[80];
             snprintf(buf, sizeof buf, "%.*s", (int)(nlen < 70 ? nlen : 70),
                      name);
-            const char *near = cli_closest(buf, names);
+            const char *near = muon_closest_name(buf, names);
             fprintf(stderr, "muonlab %s: error: unknown option '--%s'", cmd,
                     buf);
             if (near)

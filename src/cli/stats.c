@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "muon/names.h"
 #include "muon/status.h"
 #include "sweep_lib.h"
 
@@ -52,7 +53,7 @@ filter_rows(sweep_csv *csv, const char *src, const cli_list *where)
                          j ? ", " : "", csv->cols[j]);
             }
             const char *near =
-                cli_closest(key, (const char *const *)csv->cols);
+                muon_closest_name(key, (const char *const *)csv->cols);
             return MUON_ERROR(MUON_EUNKNOWN, "--where: %s has no column "
                               "\"%s\"%s%s%s; columns: %s", src, key,
                               near ? " (did you mean \"" : "",

@@ -215,7 +215,7 @@ csv_record(const char **pp, size_t *line, char ***fields)
             buf[len++] = *p++;
         buf[len] = '\0';
         /* Keep one slot for the NULL that ends the array: the header
-         * doubles as a candidate list for cli_closest. */
+         * doubles as a candidate list for muon_closest_name. */
         if (n + 1 == cap) {
             char **nf = realloc(f, 2 * cap * sizeof *f);
             if (!nf)

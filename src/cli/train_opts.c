@@ -29,6 +29,7 @@
 #include "muon/model.h"
 #include "muon/npy.h"
 #include "muon/optim.h"
+#include "muon/names.h"
 #include "muon/status.h"
 #include "train_opts.h"
 
@@ -133,7 +134,7 @@ train_data_parse(const char *spec, train_data_spec *d)
             if (!rc)
                 *(!strcmp(tok, "noise") ? &d->noise : &d->kappa) = v;
         } else {
-            const char *near = cli_closest(tok, keys);
+            const char *near = muon_closest_name(tok, keys);
             return MUON_ERROR(MUON_EUNKNOWN, "--data: unknown synthetic key "
                               "'%s'%s%s%s (valid: n, test, noise, hidden, "
                               "kappa, m, p, rank)", tok,
@@ -1635,7 +1636,7 @@ train_run(const char *cmd, const train_cli *t)
         if (!strcmp(on, opts[c->opt_kind]))
             break;
     if (!opts[c->opt_kind]) {
-        const char *near = cli_closest(on, opts);
+        const char *near = muon_closest_name(on, opts);
         ex = cli_usage_error(cmd, "--opt: unknown optimizer '%s'%s%s%s "
                              "(valid: muon, adamw, sgd)", on,
                              near ? "; did you mean '" : "",
