@@ -18,10 +18,11 @@
 /* Symmetric products split recursively into an off-diagonal rectangle (one
  * large gemm) and two diagonal halves; a diagonal block of at most SYRK_BASE
  * rows is computed whole into a stack buffer, of which only the upper
- * triangle is copied out (the lower triangle of C is never written).  128
- * keeps the buffer at 64 KiB and the base products large enough to run at
- * a good fraction of the gemm rate (docs/PERFLOG.md, v2). */
-#define SYRK_BASE 128
+ * triangle is copied out (the lower triangle of C is never written).  256
+ * keeps the buffer at 256 KiB (well inside any thread's stack) and halves
+ * the number of oneDNN calls of 128 at N = 1024, whose per-call start-up
+ * dominated (docs/PERFLOG.md, v2 and v5). */
+#define SYRK_BASE 256
 
 /* ---- fp32 ------------------------------------------------------------- */
 
