@@ -71,27 +71,6 @@ teardown(void)
     test_tmpdir_remove(tmpdir);
 }
 
-static int rec_calls, rec_status;
-static char rec_reason[2048];
-static void
-recording_handler(const char *reason, const char *file, int line, int status)
-{
-    (void)file;
-    (void)line;
-    rec_calls++;
-    rec_status = status;
-    snprintf(rec_reason, sizeof rec_reason, "%s", reason);
-}
-
-static void
-record_errors(void)
-{
-    rec_calls = 0;
-    rec_status = -1;
-    rec_reason[0] = '\0';
-    muon_set_error_handler(recording_handler);
-}
-
 /* ---- cli_parse ------------------------------------------------------------ */
 
 /* One option of every kind. */

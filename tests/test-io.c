@@ -90,27 +90,6 @@ listing(const char *d)
         free(ls_);                                                             \
     } while (0)
 
-static int rec_calls, rec_status;
-static char rec_reason[2048];
-static void
-recording_handler(const char *reason, const char *file, int line, int status)
-{
-    (void)file;
-    (void)line;
-    rec_calls++;
-    rec_status = status;
-    snprintf(rec_reason, sizeof rec_reason, "%s", reason);
-}
-
-static void
-record_errors(void)
-{
-    rec_calls = 0;
-    rec_status = -1;
-    rec_reason[0] = '\0';
-    muon_set_error_handler(recording_handler);
-}
-
 /* ---- atomic files ------------------------------------------------------- */
 
 START_TEST(test_afile_commit_creates)

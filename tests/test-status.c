@@ -19,32 +19,7 @@ static const int all_codes[] = {
     MUON_EDIVERGED, MUON_EINTERNAL};
 #define NCODES (sizeof all_codes / sizeof all_codes[0])
 
-/* ---- a recording handler ----------------------------------------------- */
-
-static int rec_calls;
-static char rec_reason[2048];
-static char rec_file[512];
-static int rec_line;
-static int rec_status;
-
-static void
-recording_handler(const char *reason, const char *file, int line, int status)
-{
-    rec_calls++;
-    snprintf(rec_reason, sizeof rec_reason, "%s", reason);
-    snprintf(rec_file, sizeof rec_file, "%s", file);
-    rec_line = line;
-    rec_status = status;
-}
-
-static void
-rec_reset(void)
-{
-    rec_calls = 0;
-    rec_reason[0] = rec_file[0] = '\0';
-    rec_line = -1;
-    rec_status = -1;
-}
+/* ---- the recording handler is testutil.h's ---------------------------- */
 
 /* Restores the default handler and a clean record around every test, so
  * tests stay independent under CK_FORK=no too. */

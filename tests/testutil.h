@@ -12,6 +12,8 @@
 
 #include <gsl/gsl_errno.h>
 
+#include "muon/status.h"
+
 /* Reads a whole stream from its start; the caller frees. */
 static inline char *
 test_slurp(FILE *f)
@@ -64,6 +66,40 @@ test_tmpdir_remove(char *dir)
     if (dir[0])
         nftw(dir, test_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     dir[0] = '\0';
+}
+
+/* An error handler that records what it receives: rec_calls (how many
+ * reports) and the last report's rec_reason, rec_file, rec_line and
+ * rec_status.  rec_reset() clears the record; record_errors() clears it and
+ * installs the handler; muon_set_error_handler(NULL) restores the default. */
+static int rec_calls, rec_status, rec_line;
+static char rec_reason[2048];
+static char rec_file[512];
+
+static inline void
+recording_handler(const char *reason, const char *file, int line, int status)
+{
+    rec_calls++;
+    snprintf(rec_reason, sizeof rec_reason, "%s", reason);
+    snprintf(rec_file, sizeof rec_file, "%s", file);
+    rec_line = line;
+    rec_status = status;
+}
+
+static inline void
+rec_reset(void)
+{
+    rec_calls = 0;
+    rec_reason[0] = rec_file[0] = '\0';
+    rec_line = -1;
+    rec_status = -1;
+}
+
+static inline void
+record_errors(void)
+{
+    rec_reset();
+    muon_set_error_handler(recording_handler);
 }
 
 /* Runs the suite (CK_ENV verbosity) and returns the process exit status.

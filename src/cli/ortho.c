@@ -7,10 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cblas.h>
-
 #include "cli.h"
 #include "muon/io.h"
+#include "muon/linalg.h"
 #include "muon/metrics.h"
 #include "muon/npy.h"
 #include "muon/orth.h"
@@ -19,32 +18,6 @@
 #include "orth_opts.h"
 
 #define CMD "ortho"
-
-/* The machine's sgemm rate at the Gram product's shape (s x l times l x s),
- * median of 5 after a warm-up: the ceiling each method is compared with. */
-static double
-sgemm_rate(size_t s, size_t l)
-{
-    float *X = malloc(s * l * sizeof *X), *C = malloc(s * s * sizeof *C);
-    if (!X || !C) {
-        free(X);
-        free(C);
-        return NAN;
-    }
-    for (size_t i = 0; i < s * l; i++)
-        X[i] = (float)((i * 2654435761u) % 1000) / 1000.0f - 0.5f;
-    double t[5];
-    for (int r = -1; r < 5; r++) {
-        double t0 = muon_time_now();
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)s, (int)s,
-                    (int)l, 1.0f, X, (int)l, X, (int)l, 0.0f, C, (int)s);
-        if (r >= 0)
-            t[r] = muon_time_now() - t0;
-    }
-    free(X);
-    free(C);
-    return 2.0 * s * s * l / muon_sorted_median(t, 5, NULL, NULL) / 1e9;
-}
 
 typedef struct {
     size_t m, n, count; /* count matrices of m x n */
@@ -180,7 +153,11 @@ cmd_ortho(int argc, char **argv)
     }
     for (size_t i = 0; i < total; i++)
         Gf[i] = (float)x.G[i];
-    double ceiling = sgemm_rate(m < n ? m : n, m < n ? n : m);
+    /* The ceiling: the backend's sgemm rate at the Gram product's shape
+     * (s x l times l x s), measured in this run. */
+    size_t sm = m < n ? m : n, lg = m < n ? n : m;
+    double ceiling = muon_linalg_gemm_rate(muon_linalg_default(),
+                                           MUON_LINALG_F32, sm, sm, lg, 5);
 
     for (size_t i = 0; i < nt; i++) {
         const muon_orth_type *T = types[i];
