@@ -3,6 +3,7 @@
  * bandwidth probes, every backend agreeing with openblas (fp32/fp64 within
  * round-off, native bf16 within bf16 round-off of the emulation), the
  * vectorised rounding passes bit-identical to muon_round_float, the
+ * front end's fp32 scans equal to their scalar definitions, the
  * batch-parallel apply equal to the sequential one, and the CSV columns.
  * No timing assertions. */
 #include <check.h>
@@ -280,6 +281,64 @@ START_TEST(lowp_bit_identical)
 }
 END_TEST
 
+/* The front end's fp32 scan and scaling passes against their scalar
+ * definitions at every length around the vector width, with Inf and NaN
+ * placed in the vector body and in the tail. */
+START_TEST(front_scans_match_scalar)
+{
+    enum { N = 1000 };
+    static float x[N], y[N];
+    unsigned long long s = 777;
+    for (size_t i = 0; i < N; i++) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        /* magnitudes from subnormal to 2^100, both signs */
+        double u = (double)(s >> 11) / 9007199254740992.0 - 0.5;
+        x[i] = (float)ldexp(u, (int)(i % 250) - 148);
+    }
+    for (size_t n = 0; n <= N; n += n < 40 ? 1 : 240) {
+        for (int poison = 0; poison < 3; poison++) {
+            float save[2] = {n > 3 ? x[3] : 0, n ? x[n - 1] : 0};
+            if (poison == 1 && n > 3)
+                x[3] = INFINITY; /* in the first vector of 8 */
+            if (poison == 2 && n)
+                x[n - 1] = NAN; /* in the scalar tail unless n % 8 == 0 */
+            size_t bad_want = 0;
+            double mx_want = 0, ss_want = 0;
+            for (size_t i = 0; i < n; i++) {
+                bad_want += !isfinite(x[i]);
+                if (isfinite(x[i])) {
+                    mx_want = fmax(mx_want, fabs((double)x[i]));
+                    ss_want += (double)x[i] * x[i];
+                }
+            }
+            float mx;
+            double ss;
+            size_t bad = muon_scan_f32(x, n, &mx, &ss);
+            ck_assert_msg(bad == bad_want, "n %zu poison %d: %zu bad, want "
+                          "%zu", n, poison, bad, bad_want);
+            if (!bad_want) {
+                ck_assert_msg((double)mx == mx_want, "n %zu: max %a != %a", n,
+                              (double)mx, mx_want);
+                /* only the summation order differs */
+                ck_assert_msg(fabs(ss - ss_want) <= 1e-14 * ss_want,
+                              "n %zu: sumsq %.17g != %.17g", n, ss, ss_want);
+            }
+            if (n > 3)
+                x[3] = save[0];
+            if (n)
+                x[n - 1] = save[1];
+        }
+        const double k = 0x1.3p-7 / 3.0;
+        muon_scale_f32(x, n, k, y);
+        for (size_t i = 0; i < n; i++) {
+            float want = (float)((double)x[i] * k);
+            ck_assert_msg(!memcmp(&y[i], &want, 4), "scale n %zu [%zu]: %a "
+                          "!= %a", n, i, (double)y[i], (double)want);
+        }
+    }
+}
+END_TEST
+
 START_TEST(batch_parallel_equals_sequential)
 {
     static const char *const methods[] = {"ns5", "gram-ns", "svd"};
@@ -403,6 +462,7 @@ main(void)
     tcase_add_test(tc, backends_agree);
     tcase_add_test(tc, native_needs_bf16_backend);
     tcase_add_test(tc, lowp_bit_identical);
+    tcase_add_test(tc, front_scans_match_scalar);
     tcase_add_test(tc, batch_parallel_equals_sequential);
     tcase_add_test(tc, bench_csv_columns);
     suite_add_tcase(s, tc);

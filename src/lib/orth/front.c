@@ -140,13 +140,17 @@ round_to(muon_precision p, double x)
 
 /* The front end, once per input type: IN is double or float. */
 #define IN double
+#define IN_IS_FLOAT 0
 #define SFX f64
 #include "front_source.c"
 #undef IN
+#undef IN_IS_FLOAT
 #undef SFX
 
 #define IN float
+#define IN_IS_FLOAT 1
 #define SFX f32
 #include "front_source.c"
 #undef IN
+#undef IN_IS_FLOAT
 #undef SFX

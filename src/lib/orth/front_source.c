@@ -1,12 +1,35 @@
 /* front_source.c: the front end for one input element type.  Included by
- * front.c with IN (double or float) and SFX (f64 or f32) defined. */
+ * front.c with IN (double or float), IN_IS_FLOAT and SFX (f64 or f32) defined. */
 #define CAT2(a, b) a##_##b
 #define CAT(a, b) CAT2(a, b)
 #define FN(name) CAT(name, SFX)
 
+#if IN_IS_FLOAT
+/* fp32 input: one vectorised pass (lowp.c) finds the non-finite entries, the
+ * largest magnitude and the sum of squares. */
+static size_t
+FN(scan)(const IN *G, size_t count, double *maxabs, double *sumsq)
+{
+    float mx;
+    size_t bad = muon_scan_f32(G, count, &mx, sumsq);
+    *maxabs = mx;
+    return bad;
+}
+
+static double
+FN(frobenius)(const IN *G, size_t count, double maxabs, double sumsq,
+              int *e_out)
+{
+    /* sqrt(sumsq 2^-2e) = sqrt(sumsq) 2^-e exactly: the same value as the
+     * scaled sum of the fp64 path. */
+    int e = ilogb(maxabs);
+    *e_out = e;
+    return ldexp(sqrt(sumsq), -e);
+}
+#else
 /* Pass 1: count non-finite entries and find the largest magnitude. */
 static size_t
-FN(scan)(const IN *G, size_t count, double *maxabs)
+FN(scan)(const IN *G, size_t count, double *maxabs, double *sumsq)
 {
     size_t bad = 0;
     double mx = 0.0;
@@ -16,14 +39,17 @@ FN(scan)(const IN *G, size_t count, double *maxabs)
         mx = v > mx ? v : mx;
     }
     *maxabs = mx;
+    *sumsq = 0.0;
     return bad;
 }
 
 /* ||G||_F without overflow or underflow: scale by a power of two taken from
  * the largest entry (exact), sum squares in double, scale back. */
 static double
-FN(frobenius)(const IN *G, size_t count, double maxabs, int *e_out)
+FN(frobenius)(const IN *G, size_t count, double maxabs, double sumsq,
+              int *e_out)
 {
+    (void)sumsq; /* fp64 input: squares may overflow; summed scaled below */
     int e = ilogb(maxabs);
     /* 2^-e may itself overflow for subnormal maxabs: apply it in two halves. */
     double r1 = ldexp(1.0, -e / 2), r2 = ldexp(1.0, -e - (-e / 2));
@@ -35,6 +61,7 @@ FN(frobenius)(const IN *G, size_t count, double maxabs, int *e_out)
     *e_out = e;
     return sqrt(sum); /* = ||G||_F * 2^-e */
 }
+#endif
 
 int
 FN(muon_orth_apply)(muon_orth_workspace *w, const IN *G, IN *O)
@@ -42,8 +69,8 @@ FN(muon_orth_apply)(muon_orth_workspace *w, const IN *G, IN *O)
     size_t m = w->m, n = w->n, count = m * n;
     if (count == 0)
         return MUON_SUCCESS;
-    double maxabs;
-    size_t bad = FN(scan)(G, count, &maxabs);
+    double maxabs, sumsq;
+    size_t bad = FN(scan)(G, count, &maxabs, &sumsq);
     if (bad)
         return MUON_ERROR(MUON_ENONFINITE, "%s: input %zu x %zu has %zu "
                           "non-finite entries", w->type->name, m, n, bad);
@@ -55,7 +82,7 @@ FN(muon_orth_apply)(muon_orth_workspace *w, const IN *G, IN *O)
         return MUON_SUCCESS;
     }
     int e;
-    double nrm_scaled = FN(frobenius)(G, count, maxabs, &e);
+    double nrm_scaled = FN(frobenius)(G, count, maxabs, sumsq, &e);
     /* X = G / (||G||_F * safety + eps), evaluated as
      * (G 2^-e) / (||G||_F 2^-e * safety + eps 2^-e). */
     double r1 = ldexp(1.0, -e / 2), r2 = ldexp(1.0, -e - (-e / 2));
@@ -80,6 +107,13 @@ FN(muon_orth_apply)(muon_orth_workspace *w, const IN *G, IN *O)
             }
     } else {
         float *X = w->xf;
+#if IN_IS_FLOAT
+        if (!w->transposed) {
+            /* r1 r2 = 2^-e and 2^-e inv are exact, so G (r1 r2 inv) is the
+             * same double as ((G r1) r2) inv: one vectorised pass. */
+            muon_scale_f32(G, count, (r1 * r2) * inv, X);
+        } else
+#endif
         for (size_t i = 0; i < m; i++)
             for (size_t j = 0; j < n; j++) {
                 double v = (((double)G[i * n + j] * r1) * r2) * inv;
@@ -103,6 +137,12 @@ FN(muon_orth_apply)(muon_orth_workspace *w, const IN *G, IN *O)
                     p, R[w->transposed ? j * cols + i : i * n + j]);
     } else {
         const float *R = res;
+#if IN_IS_FLOAT
+        if (!w->transposed) {
+            memcpy(O, R, count * sizeof *O);
+            return MUON_SUCCESS;
+        }
+#endif
         for (size_t i = 0; i < m; i++)
             for (size_t j = 0; j < n; j++)
                 O[i * n + j] = (IN)R[w->transposed ? j * cols + i : i * n + j];

@@ -1,7 +1,7 @@
-/* lowp.c: the elementwise passes of the polynomial engine, fused and
+/* lowp.c: the elementwise passes of the orthogonalizers, fused and
  * vectorised: emulated bf16/fp16 rounding (bit-identical to
- * muon_round_float), bf16 storage for native products, blocked mirroring of
- * symmetric matrices.
+ * muon_round_float), bf16 storage for native products, the front end's
+ * scans of fp32 input, blocked mirroring of symmetric matrices.
  *
  * Each emulated pass rounds exactly where the op-by-op definition in poly.c
  * rounds; the AVX2/F16C versions are selected at run time (the scalar ones
@@ -185,6 +185,97 @@ muon_bf16_store(uint16_t *h, const float *x, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         h[i] = bf16_bits(x[i]);
+}
+
+/* ---- front-end passes over fp32 input (front.c) ------------------------ */
+
+/* On the bit patterns: |x| is the pattern without its sign bit, ordered as
+ * the magnitudes; a pattern >= 0x7f800000 is Inf or NaN. */
+#define ABS_BITS 0x7fffffffu
+#define INF_BITS 0x7f800000u
+
+VEC_TARGET static size_t
+scan_vec(const float *x, size_t n, uint32_t *mx, size_t *bad, double *sum)
+{
+    const __m256i absm = _mm256_set1_epi32((int)ABS_BITS);
+    const __m256i lim = _mm256_set1_epi32((int)(INF_BITS - 1));
+    __m256i vmx = _mm256_setzero_si256(), vbad = _mm256_setzero_si256();
+    __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256i u = _mm256_loadu_si256((const __m256i *)(x + i));
+        __m256i au = _mm256_and_si256(u, absm);
+        vmx = _mm256_max_epu32(vmx, au);
+        /* au > INF_BITS - 1 (both below 2^31: the signed compare is right);
+         * the mask is -1 per bad lane. */
+        vbad = _mm256_sub_epi32(vbad, _mm256_cmpgt_epi32(au, lim));
+        __m256 v = _mm256_castsi256_ps(u);
+        __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(v));
+        __m256d hi = _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
+        a0 = _mm256_fmadd_pd(lo, lo, a0);
+        a1 = _mm256_fmadd_pd(hi, hi, a1);
+    }
+    uint32_t m8[8], b8[8];
+    double t[4];
+    _mm256_storeu_si256((__m256i *)m8, vmx);
+    _mm256_storeu_si256((__m256i *)b8, vbad);
+    _mm256_storeu_pd(t, _mm256_add_pd(a0, a1));
+    for (int l = 0; l < 8; l++) {
+        *mx = m8[l] > *mx ? m8[l] : *mx;
+        *bad += b8[l];
+    }
+    *sum += (t[0] + t[1]) + (t[2] + t[3]);
+    return i;
+}
+
+size_t
+muon_scan_f32(const float *x, size_t n, float *maxabs, double *sumsq)
+{
+    uint32_t mx = 0;
+    size_t bad = 0;
+    double sum = 0.0;
+    /* Per-lane counts are 32-bit: chunks of 2^30 keep them exact. */
+    const size_t chunk = (size_t)1 << 30;
+    size_t i = 0;
+    if (have_vec())
+        for (size_t c0 = 0; c0 < n; c0 += chunk)
+            i = c0 + scan_vec(x + c0, n - c0 < chunk ? n - c0 : chunk, &mx,
+                              &bad, &sum);
+    for (; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, x + i, sizeof u);
+        u &= ABS_BITS;
+        mx = u > mx ? u : mx;
+        bad += u >= INF_BITS;
+        sum += (double)x[i] * x[i];
+    }
+    memcpy(maxabs, &mx, sizeof mx);
+    *sumsq = sum;
+    return bad;
+}
+
+VEC_TARGET static size_t
+scale_vec(const float *x, size_t n, double k, float *y)
+{
+    const __m256d vk = _mm256_set1_pd(k);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m128 lo = _mm256_cvtpd_ps(
+            _mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(x + i)), vk));
+        __m128 hi = _mm256_cvtpd_ps(
+            _mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(x + i + 4)), vk));
+        _mm_storeu_ps(y + i, lo);
+        _mm_storeu_ps(y + i + 4, hi);
+    }
+    return i;
+}
+
+void
+muon_scale_f32(const float *x, size_t n, double k, float *y)
+{
+    size_t i = have_vec() ? scale_vec(x, n, k, y) : 0;
+    for (; i < n; i++)
+        y[i] = (float)((double)x[i] * k);
 }
 
 /* Blocked copies of the upper triangle into the lower one: 64 x 64 tiles

@@ -60,6 +60,14 @@ void muon_lowp_comb(muon_precision p, float b, float c, const float *A,
                     float *B, uint16_t *h, size_t n);
 /* h = high halves of x (x holds bf16 values) */
 void muon_bf16_store(uint16_t *h, const float *x, size_t n);
+/* Front-end passes over fp32 input (the vectorised forms of front.c's
+ * scalar loops): muon_scan_f32 returns the number of Inf/NaN entries, sets
+ * *maxabs to the largest magnitude and *sumsq to sum x_i^2 in fp64 (a
+ * float's square neither overflows nor underflows there, so no scaling is
+ * needed; meaningless when entries are not finite); muon_scale_f32 sets
+ * y_i = (float)(x_i k), the product taken in fp64. */
+size_t muon_scan_f32(const float *x, size_t n, float *maxabs, double *sumsq);
+void muon_scale_f32(const float *x, size_t n, double k, float *y);
 /* Copies the upper triangle of the n x n row-major S into the lower one. */
 void muon_mirror_f32(float *S, size_t n);
 void muon_mirror_f64(double *S, size_t n);
