@@ -3,7 +3,8 @@
  * bandwidth probes, every backend agreeing with openblas (fp32/fp64 within
  * round-off, native bf16 within bf16 round-off of the emulation), the
  * vectorised rounding passes bit-identical to muon_round_float, the
- * front end's fp32 scans equal to their scalar definitions, the
+ * front end's fp32 scans equal to their scalar definitions, exact
+ * mirroring of symmetric matrices, the
  * batch-parallel apply equal to the sequential one, and the CSV columns.
  * No timing assertions. */
 #include <check.h>
@@ -284,6 +285,39 @@ END_TEST
 /* The front end's fp32 scan and scaling passes against their scalar
  * definitions at every length around the vector width, with Inf and NaN
  * placed in the vector body and in the tail. */
+/* Mirroring copies the upper triangle into the lower one exactly and
+ * leaves the upper one alone, at every size around the 8 x 8 blocks and
+ * 64 x 64 tiles of the vectorised fp32 form. */
+START_TEST(mirror_exact)
+{
+    enum { NMAX = 200 };
+    static float f[NMAX * NMAX];
+    static double d[NMAX * NMAX];
+    static uint16_t h[NMAX * NMAX];
+    for (size_t n = 0; n <= NMAX; n += n < 72 ? 1 : 57) {
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < n; j++) {
+                float v = j >= i ? (float)(i * 1000 + j) : NAN;
+                f[i * n + j] = v;
+                d[i * n + j] = v;
+                h[i * n + j] = j >= i ? (uint16_t)(i * 331 + j) : 0xffff;
+            }
+        muon_mirror_f32(f, n);
+        muon_mirror_f64(d, n);
+        muon_mirror_u16(h, n);
+        size_t bad = 0;
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < n; j++) {
+                size_t a = i < j ? i : j, b = i < j ? j : i;
+                bad += f[i * n + j] != (float)(a * 1000 + b);
+                bad += d[i * n + j] != (double)(a * 1000 + b);
+                bad += h[i * n + j] != (uint16_t)(a * 331 + b);
+            }
+        ck_assert_msg(bad == 0, "n %zu: %zu elements wrong", n, bad);
+    }
+}
+END_TEST
+
 START_TEST(front_scans_match_scalar)
 {
     enum { N = 1000 };
@@ -463,6 +497,7 @@ main(void)
     tcase_add_test(tc, native_needs_bf16_backend);
     tcase_add_test(tc, lowp_bit_identical);
     tcase_add_test(tc, front_scans_match_scalar);
+    tcase_add_test(tc, mirror_exact);
     tcase_add_test(tc, batch_parallel_equals_sequential);
     tcase_add_test(tc, bench_csv_columns);
     suite_add_tcase(s, tc);

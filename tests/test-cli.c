@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "muon/io.h"
+#include "muon/linalg.h"
 #include "muon/names.h"
 #include "muon/status.h"
 #include "testutil.h"
@@ -1035,6 +1036,40 @@ START_TEST(test_table_save)
 }
 END_TEST
 
+/* A results file says which OpenBLAS kernels produced it (an unset
+ * OPENBLAS_CORETYPE may leave an AVX-512 CPU on generic ones): the CSV
+ * header's comment lines and the JSON provenance object both. */
+START_TEST(test_saved_blas_core)
+{
+    set_provenance();
+    cli_table *t = sample_table();
+    const char *core = muon_linalg_blas_core();
+    char path[256], want[256];
+    snprintf(path, sizeof path, "%s/out.csv", tmpdir);
+    ck_assert_int_eq(cli_table_save(t, path, CLI_CSV), MUON_SUCCESS);
+    char *s = test_slurp_path(path);
+    snprintf(want, sizeof want, "\n# blas_core: %s\n", core);
+    char *line = strstr(s, want);
+    ck_assert_msg(line != NULL, "no '%s' line in:\n%s", want + 1, s);
+    char *header = strstr(s, "\nmethod,step,value\n");
+    ck_assert_msg(header && line < header,
+                  "blas_core line not in the comment header:\n%s", s);
+    free(s);
+
+    snprintf(path, sizeof path, "%s/out.json", tmpdir);
+    ck_assert_int_eq(cli_table_save(t, path, CLI_JSON), MUON_SUCCESS);
+    json_error_t jerr;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    ck_assert_msg(root != NULL, "saved JSON invalid: %s", jerr.text);
+    json_t *v = json_object_get(json_object_get(root, "provenance"),
+                                "blas_core");
+    ck_assert_msg(json_is_string(v), "provenance lacks blas_core");
+    ck_assert_str_eq(json_string_value(v), core);
+    json_decref(root);
+    cli_table_free(t);
+}
+END_TEST
+
 static Suite *
 cli_suite(void)
 {
@@ -1076,6 +1111,7 @@ cli_suite(void)
     tcase_add_test(tc, test_table_format);
     tcase_add_test(tc, test_write_error_is_eio);
     tcase_add_test(tc, test_table_save);
+    tcase_add_test(tc, test_saved_blas_core);
     suite_add_tcase(s, tc);
     return s;
 }

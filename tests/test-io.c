@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cblas.h>
 #include <gsl/gsl_version.h>
 #include <jansson.h>
 #include <zlib.h>
@@ -298,6 +299,15 @@ END_TEST
 
 /* ---- provenance --------------------------------------------------------- */
 
+/* The OpenBLAS core in use, asked of OpenBLAS directly: what the
+ * "blas_core" provenance item must say. */
+static const char *
+openblas_core(void)
+{
+    const char *c = openblas_get_corename();
+    return c && *c ? c : "unknown";
+}
+
 /* The value of provenance line "<prefix><key>: <value>" in text, copied into
  * buf; NULL if absent. */
 static const char *
@@ -364,6 +374,14 @@ START_TEST(test_provenance_lines)
     ck_assert_msg(strstr(v, JANSSON_VERSION), "jansson line '%s'", v);
     ck_assert_ptr_nonnull(prov_value(s, "# ", "blas", v, sizeof v));
     ck_assert_msg(strstr(v, "OpenBLAS"), "blas line '%s'", v);
+    ck_assert_msg(strstr(v, "OPENBLAS_CORETYPE="), "blas line '%s'", v);
+    /* The kernels in use, next to the variable that chooses them. */
+    ck_assert_ptr_nonnull(prov_value(s, "# ", "blas_core", v, sizeof v));
+    ck_assert_str_eq(v, openblas_core());
+    const char *blas = strstr(s, "# blas: ");
+    ck_assert_ptr_nonnull(blas);
+    ck_assert_msg(!strncmp(strchr(blas, '\n') + 1, "# blas_core: ", 13),
+                  "blas_core does not follow the blas line:\n%s", s);
     /* date: ISO 8601 UTC, YYYY-MM-DDTHH:MM:SSZ */
     ck_assert_ptr_nonnull(prov_value(s, "# ", "date", v, sizeof v));
     ck_assert_uint_eq(strlen(v), 20);
@@ -513,7 +531,7 @@ START_TEST(test_provenance_json)
     ck_assert_ptr_nonnull(o);
     ck_assert(json_is_object(o));
     const char *keys[] = {"command", "version", "seed", "date", "gsl",
-                          "zlib", "jansson", "blas"};
+                          "zlib", "jansson", "blas", "blas_core"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         ck_assert_msg(json_object_get(o, keys[i]) != NULL, "no key '%s'",
                       keys[i]);
@@ -534,6 +552,8 @@ START_TEST(test_provenance_json)
         json_string_value(json_object_get(o, "jansson")), JANSSON_VERSION));
     ck_assert_ptr_nonnull(strstr(
         json_string_value(json_object_get(o, "version")), MUON_VERSION));
+    ck_assert_str_eq(json_string_value(json_object_get(o, "blas_core")),
+                     openblas_core());
     /* It serialises and parses back (no NaN, valid UTF-8). */
     char *text = json_dumps(o, 0);
     ck_assert_ptr_nonnull(text);

@@ -40,8 +40,10 @@ void muon_provenance_set_seed(unsigned long long seed);
 
 /* Writes the provenance as comment lines, each starting with `prefix`
  * ("# " for CSV):  command, muonlab version, seed, date (UTC), host CPU,
- * BLAS configuration and thread count, and the versions of OpenBLAS,
- * LAPACKE, GSL, zlib and jansson.  Returns MUON_EIO on a write error. */
+ * BLAS configuration, thread count and OPENBLAS_CORETYPE, the OpenBLAS core
+ * in use ("blas_core", muon_linalg_blas_core()), and the versions of
+ * OpenBLAS, LAPACKE, GSL, zlib and jansson.  Returns MUON_EIO on a write
+ * error. */
 int muon_provenance_write(FILE *f, const char *prefix);
 
 /* The same as one JSON object (a jansson json_t *, returned as void * so

@@ -28,8 +28,10 @@ typedef struct muon_linalg_backend {
                   const double *A, size_t lda, const double *B, size_t ldb,
                   double beta, double *C, size_t ldc);
     /* C = alpha A A^T + beta C on the UPPER triangle of the N x N matrix C
-     * (row-major), A is N x K.  The strictly lower triangle is not
-     * referenced or written. */
+     * (row-major), A is N x K.  The strictly lower triangle is left
+     * unspecified: a backend may write it (oneDNN computes small and
+     * diagonal blocks whole), so callers read the upper triangle only.
+     * With beta == 0, C is not read. */
     void (*ssyrk)(size_t N, size_t K, float alpha, const float *A, size_t lda,
                   float beta, float *C, size_t ldc);
     void (*dsyrk)(size_t N, size_t K, double alpha, const double *A,
@@ -65,6 +67,23 @@ const muon_linalg_backend *const *muon_linalg_backends(void);
 /* Looks a backend up by name; NULL (reported as MUON_EUNKNOWN with the list
  * of valid names) if none. */
 const muon_linalg_backend *muon_linalg_backend_by_name(const char *name);
+
+/* The name of the kernel set OpenBLAS chose at load time
+ * (openblas_get_corename(): e.g. "SkylakeX", "Haswell", "Prescott"), or
+ * "unknown" when OpenBLAS gives none.  Recorded in every result's
+ * provenance because it decides OpenBLAS's rates: Debian's OpenBLAS 0.3.21
+ * takes some AVX-512 CPUs for a "Prescott" unless OPENBLAS_CORETYPE says
+ * otherwise, and then runs at a fraction of the machine's rate. */
+const char *muon_linalg_blas_core(void);
+
+/* 1 when the OpenBLAS core name `core` is known to run AVX2 or AVX-512
+ * kernels (Haswell, Zen, SkylakeX, Cooperlake, SapphireRapids; compared
+ * without case, as static builds report their TARGET in capitals), 0
+ * otherwise: the generic and pre-AVX2 cores (Prescott, Core2, Nehalem,
+ * Sandybridge, ...), names not in that list, "" and NULL.  An unknown name
+ * counts as generic so that a core this list has not met yet errs towards
+ * a warning rather than towards silence. */
+int muon_linalg_blas_core_is_avx2(const char *core);
 
 /* Operand types of the rate probe. */
 typedef enum {

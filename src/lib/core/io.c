@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <zlib.h>
 
+#include "muon/linalg.h"
 #include "muon/status.h"
 #include "muon_config.h"
 
@@ -267,7 +268,7 @@ typedef struct {
     char buf[512];
 } prov_item;
 
-#define NPROV 10
+#define NPROV 11
 
 static void
 provenance_items(prov_item *it)
@@ -300,6 +301,11 @@ provenance_items(prov_item *it)
              openblas_get_num_threads(),
              getenv("OPENBLAS_CORETYPE") ? getenv("OPENBLAS_CORETYPE")
                                          : "(unset)");
+    /* The kernels actually in use, next to the variable that would choose
+     * them: an unset OPENBLAS_CORETYPE may leave an AVX-512 CPU on generic
+     * ones (muon_linalg_blas_core). */
+    it[n].key = "blas_core";
+    snprintf(it[n++].buf, sizeof it[0].buf, "%s", muon_linalg_blas_core());
     it[n].key = "gsl";
     snprintf(it[n++].buf, sizeof it[0].buf, "%s", gsl_version);
     it[n].key = "zlib";

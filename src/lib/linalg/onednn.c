@@ -1,7 +1,8 @@
 /* onednn.c: the oneDNN matrix-product backend (Debian libdnnl-dev, 2.6):
  * fp32 products through dnnl_sgemm (AVX-512 kernels), native bf16 products
  * with fp32 accumulation through the matmul primitive (created once per
- * shape and cached), symmetric products on the upper block triangle only.
+ * shape and cached), symmetric products on (mostly) the upper block
+ * triangle only.
  * oneDNN has no fp64 products: dgemm/dsyrk go to CBLAS (OpenBLAS).
  */
 #include <pthread.h>
@@ -15,14 +16,24 @@
 #include "muon/linalg.h"
 #include "muon/status.h"
 
-/* Symmetric products split recursively into an off-diagonal rectangle (one
- * large gemm) and two diagonal halves; a diagonal block of at most SYRK_BASE
- * rows is computed whole into a stack buffer, of which only the upper
- * triangle is copied out (the lower triangle of C is never written).  256
- * keeps the buffer at 256 KiB (well inside any thread's stack) and halves
- * the number of oneDNN calls of 128 at N = 1024, whose per-call start-up
- * dominated (docs/PERFLOG.md, v2 and v5). */
+/* Symmetric products in bf16: split recursively into an off-diagonal
+ * rectangle (one large product) and two diagonal halves; a diagonal block
+ * of at most SYRK_BASE rows is computed whole into a stack buffer, of which
+ * only the upper triangle is copied out.  256 keeps the buffer at 256 KiB
+ * (well inside any thread's stack) and halves the number of oneDNN calls of
+ * 128 at N = 1024, whose per-call start-up dominated (docs/PERFLOG.md, v2
+ * and v5). */
 #define SYRK_BASE 256
+
+/* fp32 symmetric products (docs/PERFLOG.md, v6): up to SYRK_FULL rows one
+ * full product (the wasted lower half costs less than a second call); below
+ * SYRK_HALVE rows SYRK_PANELS row panels, panel i a product of its rows
+ * against rows i.. (4 panels do 62.5% of the full product's flops in 4
+ * calls of shapes oneDNN threads well); from SYRK_HALVE rows up, recursive
+ * halving (a large off-diagonal product, two diagonal blocks). */
+#define SYRK_FULL 192
+#define SYRK_PANELS 4
+#define SYRK_HALVE 2048
 
 /* ---- fp32 ------------------------------------------------------------- */
 
@@ -45,41 +56,34 @@ od_sgemm(int ta, int tb, size_t M, size_t N, size_t K, float alpha,
                     alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
 }
 
-/* Upper triangle of C = alpha A A^T + beta C for N <= SYRK_BASE. */
-static void
-od_ssyrk_base(size_t N, size_t K, float alpha, const float *A, size_t lda,
-              float beta, float *C, size_t ldc)
-{
-    float buf[SYRK_BASE * SYRK_BASE]; /* N x N, leading dimension N */
-    od_sgemm(0, 1, N, N, K, alpha, A, lda, A, lda, 0.0f, buf, N);
-    for (size_t i = 0; i < N; i++) {
-        float *c = C + i * ldc;
-        const float *b = buf + i * N;
-        if (beta == 0.0f) /* C is not read: it may hold garbage or NaN */
-            for (size_t j = i; j < N; j++)
-                c[j] = b[j];
-        else
-            for (size_t j = i; j < N; j++)
-                c[j] = b[j] + beta * c[j];
-    }
-}
-
+/* C = alpha A A^T + beta C on the upper triangle; the strictly lower
+ * triangle may be written too (linalg.h). */
 static void
 od_ssyrk(size_t N, size_t K, float alpha, const float *A, size_t lda,
          float beta, float *C, size_t ldc)
 {
     if (N == 0)
         return;
-    if (N <= SYRK_BASE) {
-        od_ssyrk_base(N, K, alpha, A, lda, beta, C, ldc);
+    if (N <= SYRK_FULL) {
+        od_sgemm(0, 1, N, N, K, alpha, A, lda, A, lda, beta, C, ldc);
         return;
     }
-    /* Split at a multiple of 16 (aligned panels for the kernels). */
-    size_t h = (N / 2 + 15) & ~(size_t)15;
-    od_ssyrk(h, K, alpha, A, lda, beta, C, ldc);
-    od_sgemm(0, 1, h, N - h, K, alpha, A, lda, A + h * lda, lda, beta, C + h,
-             ldc);
-    od_ssyrk(N - h, K, alpha, A + h * lda, lda, beta, C + h * ldc + h, ldc);
+    if (N >= SYRK_HALVE) {
+        /* Split at a multiple of 16 (aligned panels for the kernels). */
+        size_t h = (N / 2 + 15) & ~(size_t)15;
+        od_ssyrk(h, K, alpha, A, lda, beta, C, ldc);
+        od_sgemm(0, 1, h, N - h, K, alpha, A, lda, A + h * lda, lda, beta,
+                 C + h, ldc);
+        od_ssyrk(N - h, K, alpha, A + h * lda, lda, beta, C + h * ldc + h,
+                 ldc);
+        return;
+    }
+    size_t p = ((N + SYRK_PANELS - 1) / SYRK_PANELS + 15) & ~(size_t)15;
+    for (size_t i = 0; i < N; i += p) {
+        size_t h = N - i < p ? N - i : p;
+        od_sgemm(0, 1, h, N - i, K, alpha, A + i * lda, lda, A + i * lda, lda,
+                 beta, C + i * ldc + i, ldc);
+    }
 }
 
 /* fp64: oneDNN has none; the CBLAS wrappers of openblas.c serve. */

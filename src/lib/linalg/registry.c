@@ -1,8 +1,10 @@
-/* registry.c: the list of compiled-in matrix-product backends. */
+/* registry.c: the list of compiled-in matrix-product backends, and the
+ * OpenBLAS settings they run under (kernel set, thread count). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cblas.h>
 
@@ -62,6 +64,28 @@ const muon_linalg_backend *
 muon_linalg_backend_by_name(const char *name)
 {
     return muon_registry_find("backend", name, (const void *const *)backends);
+}
+
+const char *
+muon_linalg_blas_core(void)
+{
+    const char *core = openblas_get_corename();
+    return core && *core ? core : "unknown";
+}
+
+int
+muon_linalg_blas_core_is_avx2(const char *core)
+{
+    /* OpenBLAS's own names for its AVX2 and AVX-512 kernel sets
+     * (driver/others/dynamic.c); everything older is SSE/AVX-only. */
+    static const char *const avx2[] = {"Haswell", "Zen", "SkylakeX",
+                                       "Cooperlake", "SapphireRapids"};
+    if (!core)
+        return 0;
+    for (size_t i = 0; i < sizeof avx2 / sizeof avx2[0]; i++)
+        if (!strcasecmp(core, avx2[i]))
+            return 1;
+    return 0;
 }
 
 /* libgomp is linked only with oneDNN: a weak reference stays NULL

@@ -293,10 +293,65 @@ muon_scale_f32(const float *x, size_t n, double k, float *y)
             }                                                                  \
         }
 
+/* dst (8 x 8, leading dimension ld) = src^T. */
+VEC_TARGET static inline void
+transpose8(const float *src, float *dst, size_t ld)
+{
+    __m256 r[8], t[8];
+    for (int k = 0; k < 8; k++)
+        r[k] = _mm256_loadu_ps(src + k * ld);
+    for (int k = 0; k < 8; k += 2) {
+        t[k] = _mm256_unpacklo_ps(r[k], r[k + 1]);
+        t[k + 1] = _mm256_unpackhi_ps(r[k], r[k + 1]);
+    }
+    for (int k = 0; k < 8; k += 4) {
+        r[k] = _mm256_shuffle_ps(t[k], t[k + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        r[k + 1] = _mm256_shuffle_ps(t[k], t[k + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        r[k + 2] = _mm256_shuffle_ps(t[k + 1], t[k + 3],
+                                     _MM_SHUFFLE(1, 0, 1, 0));
+        r[k + 3] = _mm256_shuffle_ps(t[k + 1], t[k + 3],
+                                     _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (int k = 0; k < 4; k++) {
+        _mm256_storeu_ps(dst + k * ld,
+                         _mm256_permute2f128_ps(r[k], r[k + 4], 0x20));
+        _mm256_storeu_ps(dst + (k + 4) * ld,
+                         _mm256_permute2f128_ps(r[k], r[k + 4], 0x31));
+    }
+}
+
+/* The strictly-lower 8 x 8 blocks of the first n8 rows, transposed from the
+ * upper ones, in the same 64 x 64 tiles as MIRROR_BODY; the rest (diagonal
+ * blocks, rows past n8) is left to the scalar loop. */
+VEC_TARGET static void
+mirror_vec(float *S, size_t n, size_t n8)
+{
+    for (size_t ib = 0; ib < n8; ib += MIRROR_TILE)
+        for (size_t jb = 0; jb <= ib; jb += MIRROR_TILE) {
+            size_t ie = ib + MIRROR_TILE < n8 ? ib + MIRROR_TILE : n8;
+            for (size_t i0 = ib; i0 < ie; i0 += 8) {
+                size_t je = jb + MIRROR_TILE < i0 ? jb + MIRROR_TILE : i0;
+                for (size_t j0 = jb; j0 < je; j0 += 8)
+                    transpose8(S + j0 * n + i0, S + i0 * n + j0, n);
+            }
+        }
+}
+
 void
 muon_mirror_f32(float *S, size_t n)
 {
-    MIRROR_BODY(S, n)
+    if (!have_vec()) {
+        MIRROR_BODY(S, n)
+        return;
+    }
+    size_t n8 = n & ~(size_t)7;
+    mirror_vec(S, n, n8);
+    for (size_t i = 0; i < n; i++) {
+        /* rows below n8: every column; others: their diagonal block */
+        size_t j0 = i < n8 ? i & ~(size_t)7 : 0;
+        for (size_t j = j0; j < i; j++)
+            S[i * n + j] = S[j * n + i];
+    }
 }
 
 void

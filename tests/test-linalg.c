@@ -1,0 +1,178 @@
+/* test-linalg.c: the backends' symmetric products against an fp64
+ * reference at every size where a backend changes strategy, and the linalg
+ * module's view of OpenBLAS: which core names count as AVX2/AVX-512 kernel
+ * sets (muon_linalg_blas_core_is_avx2, behind `muonlab bench`'s warning) and
+ * the core name it reports.  The whole orthogonalizers on every backend are
+ * tested in test-bench.c and test-orth.c. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cblas.h>
+
+#include "muon/linalg.h"
+#include "testutil.h"
+
+/* OpenBLAS's names for its AVX2 and AVX-512 kernel sets, as a DYNAMIC_ARCH
+ * build reports them, and in the capitals of a static build's TARGET. */
+static const char *const avx2_cores[] = {
+    "Haswell", "Zen", "SkylakeX", "Cooperlake", "SapphireRapids",
+    "HASWELL", "ZEN", "SKYLAKEX", "COOPERLAKE", "SAPPHIRERAPIDS"};
+
+START_TEST(test_avx2_cores)
+{
+    const char *c = avx2_cores[_i];
+    ck_assert_msg(muon_linalg_blas_core_is_avx2(c) == 1,
+                  "'%s' not classified as AVX2/AVX-512", c);
+}
+END_TEST
+
+/* The generic and pre-AVX2 kernel sets (SSE to AVX), OpenBLAS's own
+ * "Unknown", and near misses of the AVX2 names: whole names only. */
+static const char *const generic_cores[] = {
+    "Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Atom",
+    "Katmai", "Coppermine", "Northwood", "Banias", "Opteron",
+    "Opteron_SSE3", "Barcelona", "Sandybridge", "Bulldozer", "Piledriver",
+    "Steamroller", "Excavator", "Unknown", "PRESCOTT", "Haswel", "Haswell ",
+    "SkylakeX2", "Zen-ish", "X"};
+
+START_TEST(test_generic_cores)
+{
+    const char *c = generic_cores[_i];
+    ck_assert_msg(muon_linalg_blas_core_is_avx2(c) == 0,
+                  "'%s' classified as AVX2/AVX-512", c);
+}
+END_TEST
+
+START_TEST(test_no_core_name)
+{
+    /* No name is no evidence of fast kernels: generic (bench warns). */
+    ck_assert_int_eq(muon_linalg_blas_core_is_avx2(NULL), 0);
+    ck_assert_int_eq(muon_linalg_blas_core_is_avx2(""), 0);
+}
+END_TEST
+
+START_TEST(test_blas_core_is_openblas_core)
+{
+    /* What provenance records is OpenBLAS's own answer, never empty. */
+    const char *core = muon_linalg_blas_core();
+    ck_assert_ptr_nonnull(core);
+    ck_assert_uint_gt(strlen(core), 0);
+    const char *ob = openblas_get_corename();
+    if (ob && *ob)
+        ck_assert_str_eq(core, ob);
+    else
+        ck_assert_str_eq(core, "unknown");
+    /* A core forced through the environment is the one in use (OpenBLAS
+     * matches the variable without case). */
+    const char *env = getenv("OPENBLAS_CORETYPE");
+    if (env && muon_linalg_blas_core_is_avx2(env))
+        ck_assert_msg(!strcasecmp(core, env),
+                      "OPENBLAS_CORETYPE=%s but core '%s'", env, core);
+}
+END_TEST
+
+
+/* ssyrk and dsyrk of every backend: the upper triangle of alpha A A^T +
+ * beta C against an fp64 reference, for N around each strategy change
+ * (oneDNN: one product up to 192 rows, 4 panels below 2048, halving from
+ * 2048; OpenBLAS: halving above 256) and a K that is not a multiple of 8.
+ * With beta == 0 C starts as NaN (it must not be read); with beta != 0 its
+ * upper triangle holds known values.  Only the upper triangle is checked:
+ * the lower one is unspecified (linalg.h). */
+static const size_t syrk_sizes[] = {1, 15, 16, 17, 191, 192, 193, 255, 256,
+                                    257, 300, 700, 2047, 2048, 2100};
+
+START_TEST(test_syrk_upper)
+{
+    const size_t N = syrk_sizes[_i], K = N >= 2000 ? 24 : 37, ld = N + 3;
+    double *Ad = malloc(N * K * sizeof *Ad), *ref = malloc(N * N * sizeof *ref);
+    float *A = malloc(N * K * sizeof *A), *C = malloc(N * ld * sizeof *C);
+    double *Cd = malloc(N * ld * sizeof *Cd);
+    ck_assert(Ad && ref && A && C && Cd);
+    unsigned long long st = 99 + N;
+    for (size_t i = 0; i < N * K; i++) {
+        st = st * 6364136223846793005ull + 1442695040888963407ull;
+        A[i] = (float)((double)(st >> 40) / 16777216.0 - 0.5);
+        Ad[i] = A[i];
+    }
+    for (size_t i = 0; i < N; i++)
+        for (size_t j = i; j < N; j++) {
+            double d = 0;
+            for (size_t k = 0; k < K; k++)
+                d += Ad[i * K + k] * Ad[j * K + k];
+            ref[i * N + j] = d;
+        }
+    const muon_linalg_backend *const *be = muon_linalg_backends();
+    for (size_t b = 0; be[b]; b++)
+        for (int withbeta = 0; withbeta < 2; withbeta++) {
+            const float alpha = 0.75f, beta = withbeta ? -0.5f : 0.0f;
+            for (size_t i = 0; i < N * ld; i++) {
+                size_t r = i / ld, c = i % ld;
+                float c0 = withbeta ? (float)(r + 2 * c % 7) : NAN;
+                C[i] = c0;
+                Cd[i] = c0;
+            }
+            be[b]->ssyrk(N, K, alpha, A, K, beta, C, ld);
+            be[b]->dsyrk(N, K, alpha, Ad, K, beta, Cd, ld);
+            /* One assertion per case (Check records every assertion it
+             * passes): the first bad element goes into msg. */
+            char msg[256] = "";
+            for (size_t i = 0; i < N && !msg[0]; i++)
+                for (size_t j = i; j < N && !msg[0]; j++) {
+                    double c0 = withbeta ? (double)(i + 2 * j % 7) : 0.0;
+                    double want = alpha * ref[i * N + j] + beta * c0;
+                    /* fp32: K products of magnitude <= 1/4, summed */
+                    double tol32 = 4e-7 * (double)K + 1e-6 * fabs(want);
+                    if (!(fabs(C[i * ld + j] - want) <= tol32))
+                        snprintf(msg, sizeof msg, "ssyrk C[%zu][%zu] = %g, "
+                                 "want %g", i, j, (double)C[i * ld + j], want);
+                    else if (!(fabs(Cd[i * ld + j] - want) <=
+                               1e-13 * (double)K))
+                        snprintf(msg, sizeof msg, "dsyrk C[%zu][%zu] = "
+                                 "%.17g, want %.17g", i, j, Cd[i * ld + j],
+                                 want);
+                }
+            /* The padding columns past N are never written. */
+            for (size_t i = 0; i < N && !msg[0]; i++)
+                for (size_t j = N; j < ld; j++)
+                    if (withbeta ? C[i * ld + j] != (float)(i + 2 * j % 7)
+                                 : !isnan(C[i * ld + j]))
+                        snprintf(msg, sizeof msg, "ssyrk wrote padding "
+                                 "C[%zu][%zu]", i, j);
+            ck_assert_msg(!msg[0], "%s N %zu K %zu beta %g: %s", be[b]->name,
+                          N, K, (double)beta, msg);
+        }
+    free(Ad);
+    free(ref);
+    free(A);
+    free(C);
+    free(Cd);
+}
+END_TEST
+
+static Suite *
+linalg_suite(void)
+{
+    Suite *s = suite_create("linalg");
+    TCase *tc = tcase_create("core");
+    tcase_add_loop_test(tc, test_avx2_cores, 0,
+                        (int)(sizeof avx2_cores / sizeof avx2_cores[0]));
+    tcase_add_loop_test(tc, test_generic_cores, 0,
+                        (int)(sizeof generic_cores / sizeof generic_cores[0]));
+    tcase_add_test(tc, test_no_core_name);
+    tcase_add_test(tc, test_blas_core_is_openblas_core);
+    tcase_add_loop_test(tc, test_syrk_upper, 0,
+                        (int)(sizeof syrk_sizes / sizeof syrk_sizes[0]));
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int
+main(void)
+{
+    return test_run_suite(linalg_suite());
+}
