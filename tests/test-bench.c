@@ -318,6 +318,54 @@ START_TEST(mirror_exact)
 }
 END_TEST
 
+/* The symmetric combination B = a I + b A + c B against its scalar
+ * definition on the upper triangles, mirrored, bit for bit (the lower
+ * triangles start as NaN: they must not be read). */
+START_TEST(comb_sym_exact)
+{
+    enum { NMAX = 200 };
+    static float A[NMAX * NMAX], B[NMAX * NMAX], W[NMAX * NMAX];
+    static double Ad[NMAX * NMAX], Bd[NMAX * NMAX], Wd[NMAX * NMAX];
+    const float a = 3.4445f, b = -4.7750f;
+    for (int withc = 0; withc < 2; withc++)
+        for (size_t n = 0; n <= NMAX; n += n < 72 ? 1 : 64) {
+            const float c = withc ? 2.0315f : 0.0f;
+            for (size_t i = 0; i < n; i++)
+                for (size_t j = 0; j < n; j++) {
+                    int up = j >= i;
+                    A[i * n + j] = up ? 1.0f / (float)(i + 2 * j + 1) : NAN;
+                    B[i * n + j] = up ? (float)(i + 1) / (float)(j + 3) : NAN;
+                    Ad[i * n + j] = A[i * n + j];
+                    Bd[i * n + j] = B[i * n + j];
+                }
+            for (size_t i = 0; i < n; i++)
+                for (size_t j = i; j < n; j++) {
+                    float v = b * A[i * n + j];
+                    double vd = (double)b * Ad[i * n + j];
+                    if (c != 0) {
+                        v = v + c * B[i * n + j];
+                        vd = vd + (double)c * Bd[i * n + j];
+                    }
+                    if (i == j) {
+                        v = v + a;
+                        vd = vd + (double)a;
+                    }
+                    W[i * n + j] = W[j * n + i] = v;
+                    Wd[i * n + j] = Wd[j * n + i] = vd;
+                }
+            muon_comb_sym_f32(B, A, n, a, b, c);
+            muon_comb_sym_f64(Bd, Ad, n, a, b, c);
+            size_t bad = 0;
+            for (size_t i = 0; i < n * n; i++) {
+                bad += memcmp(&B[i], &W[i], sizeof B[i]) != 0;
+                bad += memcmp(&Bd[i], &Wd[i], sizeof Bd[i]) != 0;
+            }
+            ck_assert_msg(bad == 0, "n %zu c %g: %zu elements wrong", n,
+                          (double)c, bad);
+        }
+}
+END_TEST
+
 START_TEST(front_scans_match_scalar)
 {
     enum { N = 1000 };
@@ -498,6 +546,7 @@ main(void)
     tcase_add_test(tc, lowp_bit_identical);
     tcase_add_test(tc, front_scans_match_scalar);
     tcase_add_test(tc, mirror_exact);
+    tcase_add_test(tc, comb_sym_exact);
     tcase_add_test(tc, batch_parallel_equals_sequential);
     tcase_add_test(tc, bench_csv_columns);
     suite_add_tcase(s, tc);

@@ -33,6 +33,10 @@ bf16_bits(float x) /* x already a bf16 value: its high half */
 /* ---- AVX2 + F16C ------------------------------------------------------ */
 
 #define VEC_TARGET __attribute__((target("avx2,fma,f16c")))
+/* Without FMA: GCC contracts a vector multiply and add into one fused
+ * operation where it may, and the combination pass must give the bits of
+ * the scalar code (built without FMA) exactly. */
+#define VEC_NOFMA __attribute__((target("avx2")))
 
 VEC_TARGET static inline __m256
 v_bf16(__m256 x)
@@ -294,7 +298,7 @@ muon_scale_f32(const float *x, size_t n, double k, float *y)
         }
 
 /* dst (8 x 8, leading dimension ld) = src^T. */
-VEC_TARGET static inline void
+VEC_NOFMA static inline void
 transpose8(const float *src, float *dst, size_t ld)
 {
     __m256 r[8], t[8];
@@ -364,4 +368,78 @@ void
 muon_mirror_u16(uint16_t *S, size_t n)
 {
     MIRROR_BODY(S, n)
+}
+
+/* ---- B = a I + b A + c B, symmetric (the fp32/fp64 step of poly.c) ----- */
+
+/* One element of the combination; the diagonal also gets a.  Plain
+ * multiplies and adds (no FMA), in the vector body too, so every element
+ * is the same expression. */
+#define COMB_ELEM(a, b, c, Aij, Bij, diag)                                     \
+    ((c) != 0 ? (b) * (Aij) + (c) * (Bij) : (b) * (Aij)) + ((diag) ? (a) : 0)
+
+#define COMB_SYM_BODY(T, B, A, n, a, b, c, i0)                                 \
+    for (size_t i = (i0); i < (n); i++)                                        \
+        for (size_t j = i; j < (n); j++) {                                     \
+            T v = COMB_ELEM(a, b, c, (A)[i * (n) + j], (B)[i * (n) + j],      \
+                            i == j);                                           \
+            (B)[i * (n) + j] = v;                                              \
+            (B)[j * (n) + i] = v;                                              \
+        }
+
+void
+muon_comb_sym_f64(double *B, const double *A, size_t n, double a, double b,
+                  double c)
+{
+    COMB_SYM_BODY(double, B, A, n, a, b, c, 0)
+}
+
+/* The strictly-upper 8 x 8 blocks of the first n8 rows: combined in place,
+ * and their transposes stored into the lower triangle, in 64 x 64 tiles. */
+VEC_NOFMA static void
+comb_sym_vec(float *B, const float *A, size_t n, size_t n8, float b, float c)
+{
+    const __m256 vb = _mm256_set1_ps(b), vc = _mm256_set1_ps(c);
+    for (size_t ib = 0; ib < n8; ib += MIRROR_TILE)
+        for (size_t jb = ib; jb < n8; jb += MIRROR_TILE) {
+            size_t ie = ib + MIRROR_TILE < n8 ? ib + MIRROR_TILE : n8;
+            size_t je = jb + MIRROR_TILE < n8 ? jb + MIRROR_TILE : n8;
+            for (size_t i0 = ib; i0 < ie; i0 += 8)
+                for (size_t j0 = jb > i0 + 8 ? jb : i0 + 8; j0 < je;
+                     j0 += 8) {
+                    for (size_t k = 0; k < 8; k++) {
+                        float *bk = B + (i0 + k) * n + j0;
+                        __m256 v = _mm256_mul_ps(
+                            vb, _mm256_loadu_ps(A + (i0 + k) * n + j0));
+                        if (c != 0)
+                            v = _mm256_add_ps(
+                                v, _mm256_mul_ps(vc, _mm256_loadu_ps(bk)));
+                        _mm256_storeu_ps(bk, v);
+                    }
+                    transpose8(B + i0 * n + j0, B + j0 * n + i0, n);
+                }
+        }
+}
+
+void
+muon_comb_sym_f32(float *B, const float *A, size_t n, float a, float b,
+                  float c)
+{
+    if (!have_vec()) {
+        COMB_SYM_BODY(float, B, A, n, a, b, c, 0)
+        return;
+    }
+    size_t n8 = n & ~(size_t)7;
+    comb_sym_vec(B, A, n, n8, b, c);
+    /* The rest: each row's diagonal block and the columns past n8, then
+     * the rows past n8. */
+    for (size_t i = 0; i < n8; i++) {
+        size_t de = (i & ~(size_t)7) + 8;
+        for (size_t j = i; j < n; j = j + 1 == de ? n8 : j + 1) {
+            float v = COMB_ELEM(a, b, c, A[i * n + j], B[i * n + j], i == j);
+            B[i * n + j] = v;
+            B[j * n + i] = v;
+        }
+    }
+    COMB_SYM_BODY(float, B, A, n, a, b, c, n8)
 }

@@ -68,6 +68,13 @@ void muon_bf16_store(uint16_t *h, const float *x, size_t n);
  * y_i = (float)(x_i k), the product taken in fp64. */
 size_t muon_scan_f32(const float *x, size_t n, float *maxabs, double *sumsq);
 void muon_scale_f32(const float *x, size_t n, double k, float *y);
+/* B = a I + b A + c B on the upper triangles of the n x n A and B (B = a I +
+ * b A when c == 0), mirrored into B's lower triangle: the combination step
+ * of the fp32/fp64 polynomial iteration, one pass instead of two. */
+void muon_comb_sym_f32(float *B, const float *A, size_t n, float a, float b,
+                       float c);
+void muon_comb_sym_f64(double *B, const double *A, size_t n, double a,
+                       double b, double c);
 /* Copies the upper triangle of the n x n row-major S into the lower one. */
 void muon_mirror_f32(float *S, size_t n);
 void muon_mirror_f64(double *S, size_t n);

@@ -1,5 +1,5 @@
 /* poly_source.c: the polynomial iteration for one base type.  Included by
- * poly.c with BASE, SFX, GEMM, SYRK, MIRROR and EMULATED(w) defined. */
+ * poly.c with BASE, SFX, GEMM, SYRK, MIRROR, COMB_SYM and EMULATED(w) defined. */
 #define PCAT2(a, b) a##_##b
 #define PCAT(a, b) PCAT2(a, b)
 #define PFN(name) PCAT(name, SFX)
@@ -48,18 +48,7 @@ PFN(poly_run)(muon_orth_workspace *w, BASE *X)
             muon_lowp_axpy(prec, (float)a, (float *)X, (float *)Y, NULL, rc);
         } else {
             /* Fold a into the diagonal: X <- (a I + B) X, one gemm. */
-            for (size_t i = 0; i < r; i++) {
-                BASE *bi = B + i * r;
-                const BASE *ai = A + i * r;
-                if (cc != 0)
-                    for (size_t j = i; j < r; j++)
-                        bi[j] = b * ai[j] + cc * bi[j];
-                else
-                    for (size_t j = i; j < r; j++)
-                        bi[j] = b * ai[j];
-                bi[i] += a;
-            }
-            MIRROR(B, r);
+            COMB_SYM(B, A, r, a, b, cc);
             be->GEMM(0, 0, r, c, r, 1, B, r, X, c, 0, Y, c);
             BASE *tmp = X;
             X = Y;
