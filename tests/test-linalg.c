@@ -14,6 +14,8 @@
 #include <cblas.h>
 
 #include "muon/linalg.h"
+#include "muon/precision.h"
+#include "muon/status.h"
 #include "testutil.h"
 
 /* OpenBLAS's names for its AVX2 and AVX-512 kernel sets, as a DYNAMIC_ARCH
@@ -76,7 +78,7 @@ START_TEST(test_blas_core_is_openblas_core)
 END_TEST
 
 
-/* ssyrk and dsyrk of every backend: the upper triangle of alpha A A^T +
+/* ssyrk and dsyrk (and sbsyrk where there is one) of every backend: the upper triangle of alpha A A^T +
  * beta C against an fp64 reference, for N around each strategy change
  * (oneDNN: one product up to 192 rows, 4 panels below 2048, halving from
  * 2048; OpenBLAS: halving above 256) and a K that is not a multiple of 8.
@@ -146,6 +148,46 @@ START_TEST(test_syrk_upper)
             ck_assert_msg(!msg[0], "%s N %zu K %zu beta %g: %s", be[b]->name,
                           N, K, (double)beta, msg);
         }
+    /* Native bf16 (alpha 1, beta 0): operands rounded to bf16 first, so
+     * every product is exact in fp32 and only the sums round. */
+    uint16_t *Ah = malloc(N * K * sizeof *Ah);
+    ck_assert_ptr_nonnull(Ah);
+    for (size_t i = 0; i < N * K; i++) {
+        float v = muon_round_bf16(A[i]);
+        uint32_t u;
+        memcpy(&u, &v, sizeof u);
+        Ah[i] = (uint16_t)(u >> 16);
+        Ad[i] = v;
+    }
+    for (size_t i = 0; i < N; i++)
+        for (size_t j = i; j < N; j++) {
+            double d = 0;
+            for (size_t k = 0; k < K; k++)
+                d += Ad[i * K + k] * Ad[j * K + k];
+            ref[i * N + j] = d;
+        }
+    for (size_t b = 0; be[b]; b++) {
+        if (!be[b]->sbsyrk)
+            continue;
+        for (size_t i = 0; i < N * ld; i++)
+            C[i] = NAN;
+        ck_assert_int_eq(be[b]->sbsyrk(N, K, Ah, K, C, ld), MUON_SUCCESS);
+        char msg[256] = "";
+        for (size_t i = 0; i < N && !msg[0]; i++) {
+            for (size_t j = i; j < N && !msg[0]; j++)
+                if (!(fabs(C[i * ld + j] - ref[i * N + j]) <=
+                      4e-7 * (double)K + 1e-6 * fabs(ref[i * N + j])))
+                    snprintf(msg, sizeof msg, "C[%zu][%zu] = %g, want %g", i,
+                             j, (double)C[i * ld + j], ref[i * N + j]);
+            for (size_t j = N; j < ld && !msg[0]; j++)
+                if (!isnan(C[i * ld + j]))
+                    snprintf(msg, sizeof msg, "wrote padding C[%zu][%zu]", i,
+                             j);
+        }
+        ck_assert_msg(!msg[0], "%s sbsyrk N %zu K %zu: %s", be[b]->name, N, K,
+                      msg);
+    }
+    free(Ah);
     free(Ad);
     free(ref);
     free(A);

@@ -49,7 +49,7 @@ typedef struct muon_linalg_backend {
                   size_t ldb, float *C, size_t ldc);
     /* Optional: C (fp32) = A A^T on the UPPER triangle of the N x N C, A is
      * N x K bf16 (same caching rule and return value as sbgemm).  The
-     * strictly lower triangle is not written. */
+     * strictly lower triangle is left unspecified, as for ssyrk. */
     int (*sbsyrk)(size_t N, size_t K, const uint16_t *A, size_t lda,
                   float *C, size_t ldc);
 } muon_linalg_backend;

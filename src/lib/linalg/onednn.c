@@ -16,24 +16,47 @@
 #include "muon/linalg.h"
 #include "muon/status.h"
 
-/* Symmetric products in bf16: split recursively into an off-diagonal
- * rectangle (one large product) and two diagonal halves; a diagonal block
- * of at most SYRK_BASE rows is computed whole into a stack buffer, of which
- * only the upper triangle is copied out.  256 keeps the buffer at 256 KiB
- * (well inside any thread's stack) and halves the number of oneDNN calls of
- * 128 at N = 1024, whose per-call start-up dominated (docs/PERFLOG.md, v2
- * and v5). */
-#define SYRK_BASE 256
-
-/* fp32 symmetric products (docs/PERFLOG.md, v6): up to SYRK_FULL rows one
- * full product (the wasted lower half costs less than a second call); below
- * SYRK_HALVE rows SYRK_PANELS row panels, panel i a product of its rows
- * against rows i.. (4 panels do 62.5% of the full product's flops in 4
- * calls of shapes oneDNN threads well); from SYRK_HALVE rows up, recursive
- * halving (a large off-diagonal product, two diagonal blocks). */
+/* Symmetric products (docs/PERFLOG.md, v6), fp32 and bf16 alike: up to
+ * SYRK_FULL rows one full product (the wasted lower half costs less than a
+ * second call); below SYRK_HALVE rows SYRK_PANELS row panels, panel i a
+ * product of its rows against rows i.. (4 panels do 62.5% of the full
+ * product's flops in 4 calls of shapes oneDNN threads well); from
+ * SYRK_HALVE rows up, recursive halving (a large off-diagonal product, two
+ * diagonal blocks).  Blocks on the diagonal are computed whole, so the
+ * strictly lower triangle gets written too (linalg.h allows it). */
 #define SYRK_FULL 192
 #define SYRK_PANELS 4
 #define SYRK_HALVE 2048
+
+/* One rectangular block of a symmetric product: rows i.. (M of them)
+ * against rows j.. (N of them), into C[i][j]. */
+typedef int (*sym_block_fn)(void *ctx, size_t i, size_t j, size_t M,
+                            size_t N);
+
+/* Calls f for each block of the upper triangle of an N x N symmetric
+ * product whose first row is off; stops at the first non-zero return. */
+static int
+sym_plan(size_t N, size_t off, sym_block_fn f, void *ctx)
+{
+    if (N == 0)
+        return 0;
+    if (N <= SYRK_FULL)
+        return f(ctx, off, off, N, N);
+    int rc;
+    if (N >= SYRK_HALVE) {
+        /* Split at a multiple of 16 (aligned panels for the kernels). */
+        size_t h = (N / 2 + 15) & ~(size_t)15;
+        if ((rc = sym_plan(h, off, f, ctx)) ||
+            (rc = f(ctx, off, off + h, h, N - h)))
+            return rc;
+        return sym_plan(N - h, off + h, f, ctx);
+    }
+    size_t p = ((N + SYRK_PANELS - 1) / SYRK_PANELS + 15) & ~(size_t)15;
+    for (size_t i = 0; i < N; i += p)
+        if ((rc = f(ctx, off + i, off + i, N - i < p ? N - i : p, N - i)))
+            return rc;
+    return 0;
+}
 
 /* ---- fp32 ------------------------------------------------------------- */
 
@@ -56,34 +79,29 @@ od_sgemm(int ta, int tb, size_t M, size_t N, size_t K, float alpha,
                     alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
 }
 
-/* C = alpha A A^T + beta C on the upper triangle; the strictly lower
- * triangle may be written too (linalg.h). */
+typedef struct {
+    size_t K, lda, ldc;
+    float alpha, beta;
+    const float *A;
+    float *C;
+} s_sym;
+
+static int
+s_block(void *ctx, size_t i, size_t j, size_t M, size_t N)
+{
+    const s_sym *q = ctx;
+    od_sgemm(0, 1, M, N, q->K, q->alpha, q->A + i * q->lda, q->lda,
+             q->A + j * q->lda, q->lda, q->beta, q->C + i * q->ldc + j,
+             q->ldc);
+    return 0;
+}
+
 static void
 od_ssyrk(size_t N, size_t K, float alpha, const float *A, size_t lda,
          float beta, float *C, size_t ldc)
 {
-    if (N == 0)
-        return;
-    if (N <= SYRK_FULL) {
-        od_sgemm(0, 1, N, N, K, alpha, A, lda, A, lda, beta, C, ldc);
-        return;
-    }
-    if (N >= SYRK_HALVE) {
-        /* Split at a multiple of 16 (aligned panels for the kernels). */
-        size_t h = (N / 2 + 15) & ~(size_t)15;
-        od_ssyrk(h, K, alpha, A, lda, beta, C, ldc);
-        od_sgemm(0, 1, h, N - h, K, alpha, A, lda, A + h * lda, lda, beta,
-                 C + h, ldc);
-        od_ssyrk(N - h, K, alpha, A + h * lda, lda, beta, C + h * ldc + h,
-                 ldc);
-        return;
-    }
-    size_t p = ((N + SYRK_PANELS - 1) / SYRK_PANELS + 15) & ~(size_t)15;
-    for (size_t i = 0; i < N; i += p) {
-        size_t h = N - i < p ? N - i : p;
-        od_sgemm(0, 1, h, N - i, K, alpha, A + i * lda, lda, A + i * lda, lda,
-                 beta, C + i * ldc + i, ldc);
-    }
+    s_sym q = {K, lda, ldc, alpha, beta, A, C};
+    sym_plan(N, 0, s_block, &q);
 }
 
 /* fp64: oneDNN has none; the CBLAS wrappers of openblas.c serve. */
@@ -249,29 +267,27 @@ od_sbgemm(int ta, int tb, size_t M, size_t N, size_t K, const uint16_t *A,
     return MUON_SUCCESS;
 }
 
+typedef struct {
+    size_t K, lda, ldc;
+    const uint16_t *A;
+    float *C;
+} sb_sym;
+
+static int
+sb_block(void *ctx, size_t i, size_t j, size_t M, size_t N)
+{
+    const sb_sym *q = ctx;
+    return od_sbgemm(0, 1, M, N, q->K, q->A + i * q->lda, q->lda,
+                     q->A + j * q->lda, q->lda, q->C + i * q->ldc + j,
+                     q->ldc);
+}
+
 static int
 od_sbsyrk(size_t N, size_t K, const uint16_t *A, size_t lda, float *C,
           size_t ldc)
 {
-    if (N == 0)
-        return MUON_SUCCESS;
-    if (N <= SYRK_BASE) {
-        float buf[SYRK_BASE * SYRK_BASE];
-        int rc = od_sbgemm(0, 1, N, N, K, A, lda, A, lda, buf, N);
-        if (rc)
-            return rc;
-        for (size_t i = 0; i < N; i++)
-            memcpy(C + i * ldc + i, buf + i * N + i, (N - i) * sizeof *C);
-        return MUON_SUCCESS;
-    }
-    size_t h = (N / 2 + 15) & ~(size_t)15;
-    int rc = od_sbsyrk(h, K, A, lda, C, ldc);
-    if (!rc)
-        rc = od_sbgemm(0, 1, h, N - h, K, A, lda, A + h * lda, lda, C + h,
-                       ldc);
-    if (!rc)
-        rc = od_sbsyrk(N - h, K, A + h * lda, lda, C + h * ldc + h, ldc);
-    return rc;
+    sb_sym q = {K, lda, ldc, A, C};
+    return sym_plan(N, 0, sb_block, &q);
 }
 
 const muon_linalg_backend muon_linalg_onednn = {
