@@ -19,7 +19,8 @@ import time
 COLS = ["impl", "method", "backend", "precision", "m", "n", "batch",
         "threads", "steps", "reps", "time_s", "time_q1_s", "time_q3_s",
         "flops", "gflops", "gemm_gflops", "ratio_gemm", "gemm_big_gflops",
-        "ratio_gemm_big", "bw_gbs", "min_time_bw_s", "peak_rss_mb"]
+        "ratio_gemm_big", "bw_gbs", "min_time_bw_s", "peak_rss_mb",
+        "time_min_s", "ratio_gemm_best", "ratio_gemm_big_best"]
 
 
 def main():
@@ -60,13 +61,16 @@ def main():
             fn()
             t.append(time.perf_counter() - t0)
         t.sort()
-        return statistics.median(t), t[len(t) // 4], t[min(3 * len(t) // 4, len(t) - 1)]
+        return (statistics.median(t), t[len(t) // 4],
+                t[min(3 * len(t) // 4, len(t) - 1)], t[0])
 
     def gemm_rate(M, N, K, dtype, reps):
+        """Median and best rate, as muonlab bench reports them."""
         A = torch.randn(M, K).to(dtype)
         B = torch.randn(K, N).to(dtype)
-        sec, _, _ = timed(lambda: A @ B, reps)
-        return 2.0 * M * N * K / sec / 1e9
+        sec, _, _, tmin = timed(lambda: A @ B, reps)
+        f = 2.0 * M * N * K / 1e9
+        return f / sec, f / tmin
 
     if not a.noheader:
         print("# impl=pytorch torch=%s threads=%d" % (torch.__version__,
@@ -82,17 +86,20 @@ def main():
         for prec in a.precision.split(","):
             dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[prec]
             with torch.no_grad():
-                sec, q1, q3 = timed(lambda: ns5(G, a.steps, dtype), a.reps)
-                gemm = gemm_rate(s, l, s, dtype, 5)
+                sec, q1, q3, tmin = timed(lambda: ns5(G, a.steps, dtype),
+                                          a.reps)
+                gemm, gemm_best = gemm_rate(s, l, s, dtype, 5)
                 if prec not in big:
                     big[prec] = gemm_rate(2048, 2048, 2048, dtype, 3)
             flops = a.steps * (4.0 * s * s * l + 2.0 * s ** 3)
             gf = flops / sec / 1e9
+            gf_best = flops / tmin / 1e9
             rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
             row = ["pytorch", "ns5", "torch", prec, m, n, 1,
                    torch.get_num_threads(), a.steps, a.reps, sec, q1, q3,
-                   flops, gf, gemm, gf / gemm, big[prec], gf / big[prec],
-                   nan, nan, rss]
+                   flops, gf, gemm, gf / gemm, big[prec][0],
+                   gf / big[prec][0], nan, nan, rss, tmin,
+                   gf_best / gemm_best, gf_best / big[prec][1]]
             print(",".join(repr(v) if isinstance(v, float) else str(v)
                            for v in row))
             sys.stdout.flush()

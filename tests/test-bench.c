@@ -520,10 +520,22 @@ START_TEST(bench_csv_columns)
             ck_assert_ptr_nonnull(strstr(line, ",gflops,gemm_gflops,"
                                          "ratio_gemm,"));
             ck_assert_ptr_nonnull(strstr(line, ",bw_gbs,"));
+            ck_assert_ptr_nonnull(strstr(line, ",time_min_s,ratio_gemm_best,"
+                                         "ratio_gemm_big_best\n"));
             continue;
         }
         rows++;
         ck_assert_ptr_nonnull(strstr(line, "muonlab,ns"));
+        /* The fastest repetition is no slower than the median one
+         * (columns 11 and 23 of the header above, from 1). */
+        double v[24];
+        size_t nf = 0;
+        for (char *tok = strtok(line, ","); tok && nf < 24;
+             tok = strtok(NULL, ","))
+            v[nf++] = strtod(tok, NULL);
+        ck_assert_uint_eq(nf, 24);
+        ck_assert_msg(v[22] > 0 && v[22] <= v[10], "time_min_s %g, time_s "
+                      "%g", v[22], v[10]);
     }
     fclose(f);
     ck_assert_uint_eq(rows, 4);
