@@ -52,6 +52,10 @@ typedef struct muon_linalg_backend {
      * strictly lower triangle is left unspecified, as for ssyrk. */
     int (*sbsyrk)(size_t N, size_t K, const uint16_t *A, size_t lda,
                   float *C, size_t ldc);
+    /* 1 when the backend creates (allocates) a primitive on the first
+     * product of each shape, fp32 included: callers that must not allocate
+     * inside a step make each of their products once at set-up. */
+    int caches_shapes;
 } muon_linalg_backend;
 
 /* The default backend: openblas, unless the environment variable

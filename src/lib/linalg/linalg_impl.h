@@ -1,5 +1,6 @@
 /* linalg_impl.h: pieces shared by the backends: the CBLAS fp64 products
- * (openblas.c), which backends without fp64 kernels (onednn.c) reuse. */
+ * (openblas.c), which backends without fp64 kernels (onednn.c) reuse, and
+ * the batch-worker flag (registry.c). */
 #ifndef MUON_LINALG_IMPL_H
 #define MUON_LINALG_IMPL_H
 
@@ -11,5 +12,10 @@ void muon_cblas_dgemm(int ta, int tb, size_t M, size_t N, size_t K,
                       size_t ldc);
 void muon_cblas_dsyrk(size_t N, size_t K, double alpha, const double *A,
                       size_t lda, double beta, double *C, size_t ldc);
+
+/* 1 in a thread running muon_linalg_worker_init's share of a batch (until
+ * muon_linalg_batch_end in the batch's calling thread): products there run
+ * single-threaded and must not queue on a shared primitive cache. */
+int muon_linalg_in_worker(void);
 
 #endif /* MUON_LINALG_IMPL_H */

@@ -79,37 +79,16 @@ od_sgemm(int ta, int tb, size_t M, size_t N, size_t K, float alpha,
                     alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
 }
 
-typedef struct {
-    size_t K, lda, ldc;
-    float alpha, beta;
-    const float *A;
-    float *C;
-} s_sym;
-
-static int
-s_block(void *ctx, size_t i, size_t j, size_t M, size_t N)
-{
-    const s_sym *q = ctx;
-    od_sgemm(0, 1, M, N, q->K, q->alpha, q->A + i * q->lda, q->lda,
-             q->A + j * q->lda, q->lda, q->beta, q->C + i * q->ldc + j,
-             q->ldc);
-    return 0;
-}
-
-static void
-od_ssyrk(size_t N, size_t K, float alpha, const float *A, size_t lda,
-         float beta, float *C, size_t ldc)
-{
-    s_sym q = {K, lda, ldc, alpha, beta, A, C};
-    sym_plan(N, 0, s_block, &q);
-}
-
 /* fp64: oneDNN has none; the CBLAS wrappers of openblas.c serve. */
 
-/* ---- bf16: matmul primitives cached per shape ------------------------- */
+/* ---- matmul primitives cached per shape -------------------------------- *
+ * For the bf16 products, and for the fp32 blocks of symmetric products,
+ * where the matmul primitive's brgemm kernels run A B^T 1.2-1.6x faster
+ * than dnnl_sgemm at these shapes (docs/PERFLOG.md, v6). */
 
 typedef struct {
     int used;
+    dnnl_data_type_t dt; /* of A and B; C is always f32 */
     int ta, tb;
     size_t M, N, K, lda, ldb, ldc;
     dnnl_primitive_t prim;
@@ -155,9 +134,9 @@ mm_entry_clear(mm_entry *e)
 /* Creates the primitive and memory objects for one shape.  Row-major
  * operands with leading dimensions are described by strides; a transposed
  * operand is the same storage with the strides swapped. */
-static int
-mm_entry_make(mm_entry *e, int ta, int tb, size_t M, size_t N, size_t K,
-              size_t lda, size_t ldb, size_t ldc)
+static dnnl_status_t
+mm_entry_make(mm_entry *e, dnnl_data_type_t dt, int ta, int tb, size_t M,
+              size_t N, size_t K, size_t lda, size_t ldb, size_t ldc)
 {
     dnnl_memory_desc_t a_md, b_md, c_md;
     dnnl_dims_t a_dims = {(dnnl_dim_t)M, (dnnl_dim_t)K};
@@ -170,9 +149,9 @@ mm_entry_make(mm_entry *e, int ta, int tb, size_t M, size_t N, size_t K,
     dnnl_primitive_desc_t pd = NULL;
     dnnl_status_t st;
     memset(e, 0, sizeof *e);
-    if ((st = dnnl_memory_desc_init_by_strides(&a_md, 2, a_dims, dnnl_bf16,
+    if ((st = dnnl_memory_desc_init_by_strides(&a_md, 2, a_dims, dt,
                                                a_str)) ||
-        (st = dnnl_memory_desc_init_by_strides(&b_md, 2, b_dims, dnnl_bf16,
+        (st = dnnl_memory_desc_init_by_strides(&b_md, 2, b_dims, dt,
                                                b_str)) ||
         (st = dnnl_memory_desc_init_by_strides(&c_md, 2, c_dims, dnnl_f32,
                                                c_str)) ||
@@ -188,14 +167,11 @@ mm_entry_make(mm_entry *e, int ta, int tb, size_t M, size_t N, size_t K,
         if (pd)
             dnnl_primitive_desc_destroy(pd);
         mm_entry_clear(e);
-        return MUON_ERROR(st == dnnl_out_of_memory ? MUON_ENOMEM
-                                                   : MUON_EINTERNAL,
-                          "onednn: bf16 matmul %zu x %zu x %zu (ta %d, tb %d, "
-                          "ld %zu/%zu/%zu) not created (dnnl status %d)", M, N,
-                          K, ta, tb, lda, ldb, ldc, (int)st);
+        return st;
     }
     dnnl_primitive_desc_destroy(pd); /* the primitive keeps its own copy */
     e->used = 1;
+    e->dt = dt;
     e->ta = ta;
     e->tb = tb;
     e->M = M;
@@ -204,7 +180,61 @@ mm_entry_make(mm_entry *e, int ta, int tb, size_t M, size_t N, size_t K,
     e->lda = lda;
     e->ldb = ldb;
     e->ldc = ldc;
-    return MUON_SUCCESS;
+    return dnnl_success;
+}
+
+/* C = op(A) op(B) through the cached primitive for this shape (created on
+ * first use).  M, N, K > 0.  Returns the dnnl status. */
+static dnnl_status_t
+mm_run(dnnl_data_type_t dt, int ta, int tb, size_t M, size_t N, size_t K,
+       const void *A, size_t lda, const void *B, size_t ldb, float *C,
+       size_t ldc)
+{
+    pthread_once(&mm.once, mm_init);
+    if (mm.init_status != dnnl_success)
+        return mm.init_status;
+    pthread_mutex_lock(&mm.lock);
+    mm_entry *e = NULL;
+    for (size_t i = 0; i < MM_CACHE; i++) {
+        mm_entry *x = &mm.e[i];
+        if (x->used && x->dt == dt && x->ta == ta && x->tb == tb &&
+            x->M == M && x->N == N && x->K == K && x->lda == lda &&
+            x->ldb == ldb && x->ldc == ldc) {
+            e = x;
+            break;
+        }
+    }
+    dnnl_status_t st;
+    if (!e) {
+        size_t slot = MM_CACHE;
+        for (size_t i = 0; i < MM_CACHE && slot == MM_CACHE; i++)
+            if (!mm.e[i].used)
+                slot = i;
+        if (slot == MM_CACHE) {
+            slot = mm.next;
+            mm.next = (mm.next + 1) % MM_CACHE;
+            mm_entry_clear(&mm.e[slot]);
+        }
+        st = mm_entry_make(&mm.e[slot], dt, ta, tb, M, N, K, lda, ldb, ldc);
+        if (st != dnnl_success) {
+            pthread_mutex_unlock(&mm.lock);
+            return st;
+        }
+        e = &mm.e[slot];
+    }
+    /* The memory objects are shared by all callers of this shape: keep the
+     * lock through the execution. */
+    dnnl_memory_set_data_handle(e->src, (void *)A);
+    dnnl_memory_set_data_handle(e->wei, (void *)B);
+    dnnl_memory_set_data_handle(e->dst, C);
+    dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, e->src},
+                               {DNNL_ARG_WEIGHTS, e->wei},
+                               {DNNL_ARG_DST, e->dst}};
+    st = dnnl_primitive_execute(e->prim, mm.stream, 3, args);
+    if (st == dnnl_success)
+        st = dnnl_stream_wait(mm.stream);
+    pthread_mutex_unlock(&mm.lock);
+    return st;
 }
 
 static int
@@ -218,53 +248,52 @@ od_sbgemm(int ta, int tb, size_t M, size_t N, size_t K, const uint16_t *A,
             memset(C + i * ldc, 0, N * sizeof *C);
         return MUON_SUCCESS;
     }
-    pthread_once(&mm.once, mm_init);
-    if (mm.init_status != dnnl_success)
-        return MUON_ERROR(MUON_EINTERNAL, "onednn: CPU engine or stream not "
-                          "created (dnnl status %d)", (int)mm.init_status);
-    pthread_mutex_lock(&mm.lock);
-    mm_entry *e = NULL;
-    for (size_t i = 0; i < MM_CACHE; i++) {
-        mm_entry *x = &mm.e[i];
-        if (x->used && x->ta == ta && x->tb == tb && x->M == M && x->N == N &&
-            x->K == K && x->lda == lda && x->ldb == ldb && x->ldc == ldc) {
-            e = x;
-            break;
-        }
-    }
-    if (!e) {
-        size_t slot = MM_CACHE;
-        for (size_t i = 0; i < MM_CACHE && slot == MM_CACHE; i++)
-            if (!mm.e[i].used)
-                slot = i;
-        if (slot == MM_CACHE) {
-            slot = mm.next;
-            mm.next = (mm.next + 1) % MM_CACHE;
-            mm_entry_clear(&mm.e[slot]);
-        }
-        int rc = mm_entry_make(&mm.e[slot], ta, tb, M, N, K, lda, ldb, ldc);
-        if (rc) {
-            pthread_mutex_unlock(&mm.lock);
-            return rc;
-        }
-        e = &mm.e[slot];
-    }
-    /* The memory objects are shared by all callers of this shape: keep the
-     * lock through the execution. */
-    dnnl_memory_set_data_handle(e->src, (void *)A);
-    dnnl_memory_set_data_handle(e->wei, (void *)B);
-    dnnl_memory_set_data_handle(e->dst, C);
-    dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, e->src},
-                               {DNNL_ARG_WEIGHTS, e->wei},
-                               {DNNL_ARG_DST, e->dst}};
-    dnnl_status_t st = dnnl_primitive_execute(e->prim, mm.stream, 3, args);
-    if (st == dnnl_success)
-        st = dnnl_stream_wait(mm.stream);
-    pthread_mutex_unlock(&mm.lock);
+    dnnl_status_t st = mm_run(dnnl_bf16, ta, tb, M, N, K, A, lda, B, ldb, C,
+                              ldc);
     if (st != dnnl_success)
-        return MUON_ERROR(MUON_EINTERNAL, "onednn: bf16 matmul %zu x %zu x "
-                          "%zu failed (dnnl status %d)", M, N, K, (int)st);
+        return MUON_ERROR(st == dnnl_out_of_memory ? MUON_ENOMEM
+                                                   : MUON_EINTERNAL,
+                          "onednn: bf16 matmul %zu x %zu x %zu (ta %d, tb %d, "
+                          "ld %zu/%zu/%zu) failed (dnnl status %d)", M, N, K,
+                          ta, tb, lda, ldb, ldc, (int)st);
     return MUON_SUCCESS;
+}
+
+/* ---- symmetric products ------------------------------------------------ */
+
+typedef struct {
+    size_t K, lda, ldc;
+    float alpha, beta;
+    const float *A;
+    float *C;
+} s_sym;
+
+static int
+s_block(void *ctx, size_t i, size_t j, size_t M, size_t N)
+{
+    const s_sym *q = ctx;
+    const float *a = q->A + i * q->lda, *b = q->A + j * q->lda;
+    float *c = q->C + i * q->ldc + j;
+    /* The cached primitive serves the plain product (alpha 1, beta 0) in
+     * threads outside a batch (whose workers would queue on the cache's
+     * lock); dnnl_sgemm serves the rest, and any shape the primitive
+     * refuses. */
+    if (q->alpha == 1.0f && q->beta == 0.0f && q->K > 0 &&
+        !muon_linalg_in_worker() &&
+        mm_run(dnnl_f32, 0, 1, M, N, q->K, a, q->lda, b, q->lda, c, q->ldc) ==
+            dnnl_success)
+        return 0;
+    od_sgemm(0, 1, M, N, q->K, q->alpha, a, q->lda, b, q->lda, q->beta, c,
+             q->ldc);
+    return 0;
+}
+
+static void
+od_ssyrk(size_t N, size_t K, float alpha, const float *A, size_t lda,
+         float beta, float *C, size_t ldc)
+{
+    s_sym q = {K, lda, ldc, alpha, beta, A, C};
+    sym_plan(N, 0, s_block, &q);
 }
 
 typedef struct {
@@ -300,4 +329,5 @@ const muon_linalg_backend muon_linalg_onednn = {
     .dsyrk = muon_cblas_dsyrk,
     .sbgemm = od_sbgemm,
     .sbsyrk = od_sbsyrk,
+    .caches_shapes = 1,
 };

@@ -8,6 +8,7 @@
 
 #include <cblas.h>
 
+#include "linalg_impl.h"
 #include "muon/linalg.h"
 #include "muon/names.h"
 #include "muon/status.h"
@@ -101,9 +102,20 @@ muon_linalg_batch_begin(int saved[2])
     openblas_set_num_threads(1);
 }
 
+/* Set by worker_init in each thread of a batch (the calling thread
+ * included), cleared by batch_end in the calling thread. */
+static __thread int in_worker;
+
+int
+muon_linalg_in_worker(void)
+{
+    return in_worker;
+}
+
 void
 muon_linalg_batch_end(const int saved[2])
 {
+    in_worker = 0;
     openblas_set_num_threads(saved[0] > 0 ? saved[0] : 1);
     if (omp_set_num_threads && saved[1] > 0)
         omp_set_num_threads(saved[1]);
@@ -112,6 +124,7 @@ muon_linalg_batch_end(const int saved[2])
 void
 muon_linalg_worker_init(void)
 {
+    in_worker = 1;
     if (omp_set_num_threads)
         omp_set_num_threads(1);
 }

@@ -63,10 +63,11 @@ gram_alloc(muon_orth_workspace *w)
     s->Z = malloc(rr * el);
     s->Q = malloc(rr * el);
     s->T = malloc(rr * el);
-    s->Y = malloc(rc * el);
+    s->Y = calloc(rc, el); /* zeros for the warm-up */
     if (!s->R || !s->R2 || !s->Z || !s->Q || !s->T || !s->Y)
         return MUON_ERROR(MUON_ENOMEM, "%s: out of memory for %zu x %zu "
                           "workspace", w->type->name, w->rows, w->cols);
+    muon_orth_warm_symmetric(w, s->Y, s->R, s->R2);
     return MUON_SUCCESS;
 }
 

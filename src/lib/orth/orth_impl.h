@@ -39,6 +39,20 @@ struct muon_orth_workspace {
     struct muon_orth_workspace **sib;
 };
 
+/* A backend that creates a primitive per product shape (linalg.h,
+ * caches_shapes) gets the two symmetric products of an fp32 iteration made
+ * once at allocation, so that no step allocates: A = Z Z^T, B = A A^T with
+ * Z a rows x cols buffer of zeros and A, B rows x rows. */
+static inline void
+muon_orth_warm_symmetric(const muon_orth_workspace *w, const float *Z,
+                         float *A, float *B)
+{
+    if (w->use_f64 || !w->be->caches_shapes)
+        return;
+    w->be->ssyrk(w->rows, w->cols, 1, Z, w->cols, 0, A, w->rows);
+    w->be->ssyrk(w->rows, w->rows, 1, A, w->rows, 0, B, w->rows);
+}
+
 /* The defaults every method starts from (5 steps, eps 1e-7, safety 1,
  * fp32, repeat the last triple, default SVD cutoff, no coefficients). */
 void muon_orth_base_defaults(muon_orth_params *p);

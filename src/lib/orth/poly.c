@@ -109,6 +109,8 @@ poly_alloc(muon_orth_workspace *w)
     if (!s->A || !s->B || !s->Y)
         return MUON_ERROR(MUON_ENOMEM, "%s: out of memory for %zu x %zu "
                           "workspace", w->type->name, w->rows, w->cols);
+    if (!native)
+        muon_orth_warm_symmetric(w, s->Y, s->A, s->B);
     if (native) {
         s->Xh = calloc(rc, sizeof *s->Xh);
         s->Ah = calloc(rr, sizeof *s->Ah);
