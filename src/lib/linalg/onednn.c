@@ -1,8 +1,8 @@
 /* onednn.c: the oneDNN matrix-product backend (Debian libdnnl-dev, 2.6):
  * fp32 products through dnnl_sgemm (AVX-512 kernels), native bf16 products
- * with fp32 accumulation through the matmul primitive (created once per
- * shape and cached), symmetric products on (mostly) the upper block
- * triangle only.
+ * with fp32 accumulation and the blocks of fp32 symmetric products through
+ * matmul primitives (created once per shape and cached), symmetric
+ * products on (mostly) the upper block triangle only.
  * oneDNN has no fp64 products: dgemm/dsyrk go to CBLAS (OpenBLAS).
  */
 #include <pthread.h>
