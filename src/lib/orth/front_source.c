@@ -20,8 +20,9 @@ static double
 FN(frobenius)(const IN *G, size_t count, double maxabs, double sumsq,
               int *e_out)
 {
-    /* sqrt(sumsq 2^-2e) = sqrt(sumsq) 2^-e exactly: the same value as the
-     * scaled sum of the fp64 path. */
+    /* sqrt(sumsq 2^-2e) = sqrt(sumsq) 2^-e exactly, so scaling after the
+     * sum equals the fp64 path's scaling of each term (only the order of
+     * the vectorised summation differs). */
     int e = ilogb(maxabs);
     *e_out = e;
     return ldexp(sqrt(sumsq), -e);
