@@ -88,6 +88,19 @@ END_TEST
 static const size_t syrk_sizes[] = {1, 15, 16, 17, 191, 192, 193, 255, 256,
                                     257, 300, 700, 2047, 2048, 2100};
 
+/* ref (N x N) = the upper triangle of A A^T in fp64; A is N x K. */
+static void
+upper_gram(const double *A, size_t N, size_t K, double *ref)
+{
+    for (size_t i = 0; i < N; i++)
+        for (size_t j = i; j < N; j++) {
+            double d = 0;
+            for (size_t k = 0; k < K; k++)
+                d += A[i * K + k] * A[j * K + k];
+            ref[i * N + j] = d;
+        }
+}
+
 START_TEST(test_syrk_upper)
 {
     const size_t N = syrk_sizes[_i], K = N >= 2000 ? 24 : 37, ld = N + 3;
@@ -101,13 +114,7 @@ START_TEST(test_syrk_upper)
         A[i] = (float)((double)(st >> 40) / 16777216.0 - 0.5);
         Ad[i] = A[i];
     }
-    for (size_t i = 0; i < N; i++)
-        for (size_t j = i; j < N; j++) {
-            double d = 0;
-            for (size_t k = 0; k < K; k++)
-                d += Ad[i * K + k] * Ad[j * K + k];
-            ref[i * N + j] = d;
-        }
+    upper_gram(Ad, N, K, ref);
     const muon_linalg_backend *const *be = muon_linalg_backends();
     for (size_t b = 0; be[b]; b++)
         for (int withbeta = 0; withbeta < 2; withbeta++) {
@@ -159,13 +166,7 @@ START_TEST(test_syrk_upper)
         Ah[i] = (uint16_t)(u >> 16);
         Ad[i] = v;
     }
-    for (size_t i = 0; i < N; i++)
-        for (size_t j = i; j < N; j++) {
-            double d = 0;
-            for (size_t k = 0; k < K; k++)
-                d += Ad[i * K + k] * Ad[j * K + k];
-            ref[i * N + j] = d;
-        }
+    upper_gram(Ad, N, K, ref);
     for (size_t b = 0; be[b]; b++) {
         if (!be[b]->sbsyrk)
             continue;
