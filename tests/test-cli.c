@@ -990,6 +990,19 @@ dir_listing(void)
     return out;
 }
 
+/* Saves t as tmpdir/out.json (path receives the name) and returns the
+ * file parsed back, failing the test if it is not valid JSON. */
+static json_t *
+save_json(cli_table *t, char *path, size_t cap)
+{
+    snprintf(path, cap, "%s/out.json", tmpdir);
+    ck_assert_int_eq(cli_table_save(t, path, CLI_JSON), MUON_SUCCESS);
+    json_error_t jerr;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    ck_assert_msg(root != NULL, "saved JSON invalid: %s", jerr.text);
+    return root;
+}
+
 START_TEST(test_table_save)
 {
     set_provenance();
@@ -1013,11 +1026,7 @@ START_TEST(test_table_save)
     ck_assert_str_eq(ls, "out.csv ");
     free(ls);
 
-    snprintf(path, sizeof path, "%s/out.json", tmpdir);
-    ck_assert_int_eq(cli_table_save(t, path, CLI_JSON), MUON_SUCCESS);
-    json_error_t jerr;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-    ck_assert_msg(root != NULL, "saved JSON invalid: %s", jerr.text);
+    json_t *root = save_json(t, path, sizeof path);
     json_decref(root);
 
     /* A directory that does not exist: EIO naming the path, nothing
@@ -1056,11 +1065,7 @@ START_TEST(test_saved_blas_core)
                   "blas_core line not in the comment header:\n%s", s);
     free(s);
 
-    snprintf(path, sizeof path, "%s/out.json", tmpdir);
-    ck_assert_int_eq(cli_table_save(t, path, CLI_JSON), MUON_SUCCESS);
-    json_error_t jerr;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-    ck_assert_msg(root != NULL, "saved JSON invalid: %s", jerr.text);
+    json_t *root = save_json(t, path, sizeof path);
     json_t *v = json_object_get(json_object_get(root, "provenance"),
                                 "blas_core");
     ck_assert_msg(json_is_string(v), "provenance lacks blas_core");

@@ -285,19 +285,6 @@ cmd_bench(int argc, char **argv)
                         break;
                     }
                     double flops = muon_orth_flops(T, &p, m, n) * batch;
-                    /* Best against best: on a shared machine the fastest
-                     * repetition is the least disturbed one, on both
-                     * sides of the ratio. */
-                    double tmin = times[0], gbest = grates[0],
-                           bbest = brates[0];
-                    for (size_t r = 1; r < reps; r++) {
-                        tmin = times[r] < tmin ? times[r] : tmin;
-                        gbest = grates[r] > gbest ? grates[r] : gbest;
-                        bbest = brates[r] > bbest ? brates[r] : bbest;
-                    }
-                    if (batch <= 1)
-                        bbest = big[b][kind];
-                    double gf_best = flops / tmin / 1e9;
                     /* The ratios pair each repetition with the products
                      * timed right after it, then take the median: load
                      * that comes and goes hits both sides of a pair.
@@ -318,6 +305,12 @@ cmd_bench(int argc, char **argv)
                         ratio_big = muon_sorted_median(bpairs, reps, NULL,
                                                        NULL);
                     }
+                    /* Best against best (the arrays are sorted now): on a
+                     * shared machine the fastest repetition is the least
+                     * disturbed one, on both sides of the ratio. */
+                    double tmin = times[0], gf_best = flops / tmin / 1e9;
+                    double gbest = grates[reps - 1];
+                    double bbest = batch > 1 ? brates[reps - 1] : big[b][kind];
                     /* A lower bound on the time of any method: read G,
                      * write O once at the measured bandwidth. */
                     double bytes = 2.0 * mn * batch * (f64 ? 8.0 : 4.0);
