@@ -216,7 +216,6 @@ START_TEST(lowp_bit_identical)
 {
     enum { N = 4099 };
     static float x[N], y[N], a0[N], r1[N], r2[N], b1[N], b2[N];
-    static uint16_t h[N];
     unsigned long long s = 12345;
     for (size_t i = 0; i < N; i++) {
         s = s * 6364136223846793005ull + 1442695040888963407ull;
@@ -239,22 +238,18 @@ START_TEST(lowp_bit_identical)
     for (size_t k = 0; k < 2; k++) {
         muon_precision p = ps[k];
         memcpy(r1, x, sizeof x);
-        muon_lowp_round(p, r1, p == MUON_BF16 ? h : NULL, N);
+        muon_lowp_round(p, r1, N);
         for (size_t i = 0; i < N; i++) {
             float want = muon_round_float(p, x[i]);
             ck_assert_msg(!memcmp(&r1[i], &want, 4), "round %s x[%zu] = %a: "
                           "%a != %a", muon_precision_name(p), i, x[i], r1[i],
                           want);
-            if (p == MUON_BF16) {
-                uint32_t u = (uint32_t)h[i] << 16;
-                ck_assert(!memcmp(&u, &r1[i], 4));
-            }
         }
         /* axpy: x = R(R(a x) + R(y)) */
         memcpy(r2, x, sizeof x);
         r2[2] = 1.0f;
         memcpy(r1, r2, sizeof x);
-        muon_lowp_axpy(p, 3.4445f, r1, y, NULL, N);
+        muon_lowp_axpy(p, 3.4445f, r1, y, N);
         for (size_t i = 0; i < N; i++) {
             float want = muon_round_float(
                 p, muon_round_float(p, 3.4445f * r2[i]) +
@@ -267,7 +262,7 @@ START_TEST(lowp_bit_identical)
         /* comb: B = R(R(b A) + R(c R(B))) */
         memcpy(b1, y, sizeof y);
         memcpy(b2, y, sizeof y);
-        muon_lowp_comb(p, -4.775f, 2.0315f, a0, b1, NULL, N);
+        muon_lowp_comb(p, -4.775f, 2.0315f, a0, b1, N);
         for (size_t i = 0; i < N; i++) {
             float u = muon_round_float(p, -4.775f * a0[i]);
             float want = muon_round_float(
@@ -279,6 +274,98 @@ START_TEST(lowp_bit_identical)
                           i, b1[i], want);
         }
     }
+}
+END_TEST
+
+/* bf16 bits <-> float */
+static float
+bits_float(uint16_t h)
+{
+    uint32_t u = (uint32_t)h << 16;
+    float v;
+    memcpy(&v, &u, sizeof v);
+    return v;
+}
+
+static uint16_t
+float_bits(float v) /* v a bf16 value */
+{
+    uint32_t u;
+    memcpy(&u, &v, sizeof u);
+    return (uint16_t)(u >> 16);
+}
+
+/* The native bf16 passes on bf16 storage against their definitions through
+ * muon_round_float (the emulation's rounding), bit for bit: load/store and
+ * axpy at every length around the vector width, with a tie, a NaN and an
+ * Inf inside; comb_sym at every size around the 8 x 8 blocks and 64 x 64
+ * tiles, the lower triangles poisoned (they must not be read). */
+START_TEST(bf16_passes_exact)
+{
+    enum { N = 77, NMAX = 200 };
+    static uint16_t x[N], y[N], xs[N];
+    static float f[N];
+    const float a = 3.4445f, b = -4.7750f, c = 2.0315f;
+    for (size_t n = 0; n <= N; n++) {
+        for (size_t i = 0; i < n; i++) {
+            x[i] = float_bits(muon_round_bf16((float)(i % 13) / 7.0f - 0.9f));
+            y[i] = float_bits(muon_round_bf16(1.0f / (float)(i + 3)));
+        }
+        if (n > 20) {
+            x[3] = 0x7fc0;                          /* NaN */
+            y[11] = 0x7f80;                         /* +Inf */
+            x[17] = float_bits(1.00390625f / 3.4445f); /* near a tie */
+        }
+        muon_bf16_load(f, x, n);
+        muon_bf16_store(xs, f, n);
+        size_t bad = 0;
+        for (size_t i = 0; i < n; i++)
+            bad += xs[i] != x[i] || float_bits(f[i]) != x[i];
+        memcpy(xs, x, sizeof x);
+        muon_bf16_axpy(a, x, y, n);
+        for (size_t i = 0; i < n; i++) {
+            float want = muon_round_float(
+                MUON_BF16, muon_round_float(MUON_BF16, a * bits_float(xs[i])) +
+                               bits_float(y[i]));
+            float got = bits_float(x[i]);
+            bad += memcmp(&got, &want, sizeof got) != 0 &&
+                   !(isnan(got) && isnan(want));
+        }
+        ck_assert_msg(bad == 0, "load/store/axpy n %zu: %zu wrong", n, bad);
+    }
+    static uint16_t A[NMAX * NMAX], B[NMAX * NMAX];
+    static float W[NMAX * NMAX];
+    for (int withc = 0; withc < 2; withc++)
+        for (size_t n = 0; n <= NMAX; n += n < 72 ? 1 : 64) {
+            const float cc = withc ? c : 0.0f;
+            for (size_t i = 0; i < n; i++)
+                for (size_t j = 0; j < n; j++) {
+                    int up = j >= i;
+                    A[i * n + j] = up ? float_bits(muon_round_bf16(
+                                            1.0f / (float)(i + 2 * j + 1)))
+                                      : 0x7fc1;
+                    B[i * n + j] = up ? float_bits(muon_round_bf16(
+                                            (float)(i + 1) / (float)(j + 3)))
+                                      : 0x7fc1;
+                }
+            for (size_t i = 0; i < n; i++)
+                for (size_t j = i; j < n; j++) {
+                    float v = muon_round_float(MUON_BF16,
+                                               b * bits_float(A[i * n + j]));
+                    if (cc != 0)
+                        v = muon_round_float(
+                            MUON_BF16,
+                            v + muon_round_float(MUON_BF16,
+                                                 cc * bits_float(B[i * n + j])));
+                    W[i * n + j] = W[j * n + i] = v;
+                }
+            muon_bf16_comb_sym(B, A, n, b, cc);
+            size_t bad = 0;
+            for (size_t i = 0; i < n * n; i++)
+                bad += B[i] != float_bits(W[i]);
+            ck_assert_msg(bad == 0, "comb_sym n %zu c %g: %zu wrong", n,
+                          (double)cc, bad);
+        }
 }
 END_TEST
 
@@ -559,6 +646,7 @@ main(void)
     tcase_add_test(tc, front_scans_match_scalar);
     tcase_add_test(tc, mirror_exact);
     tcase_add_test(tc, comb_sym_exact);
+    tcase_add_test(tc, bf16_passes_exact);
     tcase_add_test(tc, batch_parallel_equals_sequential);
     tcase_add_test(tc, bench_csv_columns);
     suite_add_tcase(s, tc);

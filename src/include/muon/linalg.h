@@ -37,21 +37,24 @@ typedef struct muon_linalg_backend {
     void (*dsyrk)(size_t N, size_t K, double alpha, const double *A,
                   size_t lda, double beta, double *C, size_t ldc);
     /* Optional (NULL when the backend has no native bf16 products).
-     * A and B hold bfloat16 bit patterns (the high 16 bits of an IEEE
-     * float); C (fp32) = op(A) op(B), every product of two bf16 values
-     * accumulated in fp32 (alpha = 1, beta = 0).  The first call for a
-     * shape (ta, tb, M, N, K, lda, ldb, ldc) creates and caches the
-     * backend's primitive: call once at workspace allocation so that later
-     * calls never allocate.  Returns MUON_SUCCESS or a reported status
-     * (MUON_ENOMEM, MUON_EINTERNAL when the library refuses the shape). */
+     * A, B and C hold bfloat16 bit patterns (the high 16 bits of an IEEE
+     * float): C = R(op(A) op(B)), every product of two bf16 values
+     * accumulated in fp32 and the sum rounded once to the nearest bf16
+     * (ties to even), as a framework's bf16 matmul stores it (alpha = 1,
+     * beta = 0).  The first call for a shape (ta, tb, M, N, K, lda, ldb,
+     * ldc) creates and caches the backend's primitive: call once at
+     * workspace allocation so that later calls never allocate.  Returns
+     * MUON_SUCCESS or a reported status (MUON_ENOMEM, MUON_EINTERNAL when
+     * the library refuses the shape). */
     int (*sbgemm)(int ta, int tb, size_t M, size_t N, size_t K,
                   const uint16_t *A, size_t lda, const uint16_t *B,
-                  size_t ldb, float *C, size_t ldc);
-    /* Optional: C (fp32) = A A^T on the UPPER triangle of the N x N C, A is
-     * N x K bf16 (same caching rule and return value as sbgemm).  The
-     * strictly lower triangle is left unspecified, as for ssyrk. */
+                  size_t ldb, uint16_t *C, size_t ldc);
+    /* Optional: C (bf16) = R(A A^T) on the UPPER triangle of the N x N C,
+     * A is N x K bf16 (same rounding, caching rule and return value as
+     * sbgemm).  The strictly lower triangle is left unspecified, as for
+     * ssyrk. */
     int (*sbsyrk)(size_t N, size_t K, const uint16_t *A, size_t lda,
-                  float *C, size_t ldc);
+                  uint16_t *C, size_t ldc);
     /* 1 when the backend creates (allocates) a primitive on the first
      * product of each shape, fp32 included: callers that must not allocate
      * inside a step make each of their products once at set-up. */

@@ -88,7 +88,7 @@ od_sgemm(int ta, int tb, size_t M, size_t N, size_t K, float alpha,
 
 typedef struct {
     int used;
-    dnnl_data_type_t dt; /* of A and B; C is always f32 */
+    dnnl_data_type_t dt, cdt; /* of A and B; of C */
     int ta, tb;
     size_t M, N, K, lda, ldb, ldc;
     dnnl_primitive_t prim;
@@ -135,8 +135,9 @@ mm_entry_clear(mm_entry *e)
  * operands with leading dimensions are described by strides; a transposed
  * operand is the same storage with the strides swapped. */
 static dnnl_status_t
-mm_entry_make(mm_entry *e, dnnl_data_type_t dt, int ta, int tb, size_t M,
-              size_t N, size_t K, size_t lda, size_t ldb, size_t ldc)
+mm_entry_make(mm_entry *e, dnnl_data_type_t dt, dnnl_data_type_t cdt, int ta,
+              int tb, size_t M, size_t N, size_t K, size_t lda, size_t ldb,
+              size_t ldc)
 {
     dnnl_memory_desc_t a_md, b_md, c_md;
     dnnl_dims_t a_dims = {(dnnl_dim_t)M, (dnnl_dim_t)K};
@@ -153,7 +154,7 @@ mm_entry_make(mm_entry *e, dnnl_data_type_t dt, int ta, int tb, size_t M,
                                                a_str)) ||
         (st = dnnl_memory_desc_init_by_strides(&b_md, 2, b_dims, dt,
                                                b_str)) ||
-        (st = dnnl_memory_desc_init_by_strides(&c_md, 2, c_dims, dnnl_f32,
+        (st = dnnl_memory_desc_init_by_strides(&c_md, 2, c_dims, cdt,
                                                c_str)) ||
         (st = dnnl_matmul_desc_init(&md, &a_md, &b_md, NULL, &c_md)) ||
         (st = dnnl_primitive_desc_create(&pd, &md, NULL, mm.engine, NULL)) ||
@@ -172,6 +173,7 @@ mm_entry_make(mm_entry *e, dnnl_data_type_t dt, int ta, int tb, size_t M,
     dnnl_primitive_desc_destroy(pd); /* the primitive keeps its own copy */
     e->used = 1;
     e->dt = dt;
+    e->cdt = cdt;
     e->ta = ta;
     e->tb = tb;
     e->M = M;
@@ -184,11 +186,13 @@ mm_entry_make(mm_entry *e, dnnl_data_type_t dt, int ta, int tb, size_t M,
 }
 
 /* C = op(A) op(B) through the cached primitive for this shape (created on
- * first use).  M, N, K > 0.  Returns the dnnl status. */
+ * first use): A and B of type dt, C of type cdt (a bf16 C is the fp32
+ * accumulation rounded once, to nearest even).  M, N, K > 0.  Returns the
+ * dnnl status. */
 static dnnl_status_t
-mm_run(dnnl_data_type_t dt, int ta, int tb, size_t M, size_t N, size_t K,
-       const void *A, size_t lda, const void *B, size_t ldb, float *C,
-       size_t ldc)
+mm_run(dnnl_data_type_t dt, dnnl_data_type_t cdt, int ta, int tb, size_t M,
+       size_t N, size_t K, const void *A, size_t lda, const void *B,
+       size_t ldb, void *C, size_t ldc)
 {
     pthread_once(&mm.once, mm_init);
     if (mm.init_status != dnnl_success)
@@ -197,7 +201,8 @@ mm_run(dnnl_data_type_t dt, int ta, int tb, size_t M, size_t N, size_t K,
     mm_entry *e = NULL;
     for (size_t i = 0; i < MM_CACHE; i++) {
         mm_entry *x = &mm.e[i];
-        if (x->used && x->dt == dt && x->ta == ta && x->tb == tb &&
+        if (x->used && x->dt == dt && x->cdt == cdt && x->ta == ta &&
+            x->tb == tb &&
             x->M == M && x->N == N && x->K == K && x->lda == lda &&
             x->ldb == ldb && x->ldc == ldc) {
             e = x;
@@ -215,7 +220,8 @@ mm_run(dnnl_data_type_t dt, int ta, int tb, size_t M, size_t N, size_t K,
             mm.next = (mm.next + 1) % MM_CACHE;
             mm_entry_clear(&mm.e[slot]);
         }
-        st = mm_entry_make(&mm.e[slot], dt, ta, tb, M, N, K, lda, ldb, ldc);
+        st = mm_entry_make(&mm.e[slot], dt, cdt, ta, tb, M, N, K, lda, ldb,
+                           ldc);
         if (st != dnnl_success) {
             pthread_mutex_unlock(&mm.lock);
             return st;
@@ -239,7 +245,7 @@ mm_run(dnnl_data_type_t dt, int ta, int tb, size_t M, size_t N, size_t K,
 
 static int
 od_sbgemm(int ta, int tb, size_t M, size_t N, size_t K, const uint16_t *A,
-          size_t lda, const uint16_t *B, size_t ldb, float *C, size_t ldc)
+          size_t lda, const uint16_t *B, size_t ldb, uint16_t *C, size_t ldc)
 {
     if (M == 0 || N == 0)
         return MUON_SUCCESS;
@@ -248,8 +254,8 @@ od_sbgemm(int ta, int tb, size_t M, size_t N, size_t K, const uint16_t *A,
             memset(C + i * ldc, 0, N * sizeof *C);
         return MUON_SUCCESS;
     }
-    dnnl_status_t st = mm_run(dnnl_bf16, ta, tb, M, N, K, A, lda, B, ldb, C,
-                              ldc);
+    dnnl_status_t st = mm_run(dnnl_bf16, dnnl_bf16, ta, tb, M, N, K, A, lda,
+                              B, ldb, C, ldc);
     if (st != dnnl_success)
         return MUON_ERROR(st == dnnl_out_of_memory ? MUON_ENOMEM
                                                    : MUON_EINTERNAL,
@@ -280,8 +286,8 @@ s_block(void *ctx, size_t i, size_t j, size_t M, size_t N)
      * refuses. */
     if (q->alpha == 1.0f && q->beta == 0.0f && q->K > 0 &&
         !muon_linalg_in_worker() &&
-        mm_run(dnnl_f32, 0, 1, M, N, q->K, a, q->lda, b, q->lda, c, q->ldc) ==
-            dnnl_success)
+        mm_run(dnnl_f32, dnnl_f32, 0, 1, M, N, q->K, a, q->lda, b, q->lda, c,
+               q->ldc) == dnnl_success)
         return 0;
     od_sgemm(0, 1, M, N, q->K, q->alpha, a, q->lda, b, q->lda, q->beta, c,
              q->ldc);
@@ -299,7 +305,7 @@ od_ssyrk(size_t N, size_t K, float alpha, const float *A, size_t lda,
 typedef struct {
     size_t K, lda, ldc;
     const uint16_t *A;
-    float *C;
+    uint16_t *C;
 } sb_sym;
 
 static int
@@ -312,7 +318,7 @@ sb_block(void *ctx, size_t i, size_t j, size_t M, size_t N)
 }
 
 static int
-od_sbsyrk(size_t N, size_t K, const uint16_t *A, size_t lda, float *C,
+od_sbsyrk(size_t N, size_t K, const uint16_t *A, size_t lda, uint16_t *C,
           size_t ldc)
 {
     sb_sym q = {K, lda, ldc, A, C};

@@ -121,7 +121,7 @@ FN(muon_orth_apply)(muon_orth_workspace *w, const IN *G, IN *O)
                 X[w->transposed ? j * cols + i : i * n + j] = (float)v;
             }
         if (w->p.precision == MUON_BF16 || w->p.precision == MUON_FP16)
-            muon_lowp_round(w->p.precision, X, NULL, count);
+            muon_lowp_round(w->p.precision, X, count);
     }
     void *res = NULL;
     int rc = w->type->ops->apply(w, &res);

@@ -9,7 +9,7 @@ static void
 GFN(round_upper)(muon_precision p, BASE *S, size_t r)
 {
     for (size_t i = 0; i < r; i++)
-        muon_lowp_round(p, (float *)S + i * r + i, NULL, r - i);
+        muon_lowp_round(p, (float *)S + i * r + i, r - i);
 }
 
 static BASE *
@@ -41,11 +41,10 @@ GFN(gram_run)(muon_orth_workspace *w, BASE *X)
         if (emu) {
             for (size_t i = 0; i < r; i++) {
                 if (cc != 0)
-                    muon_lowp_round(prec, (float *)R2 + i * r + i, NULL,
+                    muon_lowp_round(prec, (float *)R2 + i * r + i,
                                     r - i);
                 muon_lowp_comb(prec, (float)b, (float)cc,
-                               (float *)R + i * r + i, (float *)R2 + i * r + i,
-                               NULL, r - i);
+                               (float *)R + i * r + i, (float *)R2 + i * r + i, r - i);
                 for (size_t j = i; j < r; j++)
                     Z[i * r + j] = R2[i * r + j];
                 Z[i * r + i] = muon_round_float(prec, (float)(Z[i * r + i] +
@@ -67,7 +66,7 @@ GFN(gram_run)(muon_orth_workspace *w, BASE *X)
         } else {
             be->GEMM(0, 0, r, r, r, 1, Z, r, Q, r, 0, T, r);
             if (emu)
-                muon_lowp_round(prec, (float *)T, NULL, rr);
+                muon_lowp_round(prec, (float *)T, rr);
             BASE *tmp = Q;
             Q = T;
             T = tmp;
@@ -79,7 +78,7 @@ GFN(gram_run)(muon_orth_workspace *w, BASE *X)
              * in Q and R (Dao-AILab's restart). */
             be->GEMM(0, 0, r, c, r, 1, Q, r, X, c, 0, Xo, c);
             if (emu)
-                muon_lowp_round(prec, (float *)Xo, NULL, rc);
+                muon_lowp_round(prec, (float *)Xo, rc);
             BASE *tmp = X;
             X = Xo;
             Xo = tmp;
@@ -94,7 +93,7 @@ GFN(gram_run)(muon_orth_workspace *w, BASE *X)
          * triangle so that the next R R^T is R^2). */
         be->GEMM(0, 0, r, r, r, 1, R, r, Z, r, 0, T, r);
         if (emu)
-            muon_lowp_round(prec, (float *)T, NULL, rr);
+            muon_lowp_round(prec, (float *)T, rr);
         be->GEMM(0, 0, r, r, r, 1, Z, r, T, r, 0, R, r);
         if (emu)
             GFN(round_upper)(prec, R, r);
@@ -104,7 +103,7 @@ GFN(gram_run)(muon_orth_workspace *w, BASE *X)
     if (have_q) {
         be->GEMM(0, 0, r, c, r, 1, Q, r, X, c, 0, Xo, c);
         if (emu)
-            muon_lowp_round(prec, (float *)Xo, NULL, rc);
+            muon_lowp_round(prec, (float *)Xo, rc);
         X = Xo;
     }
     /* Keep the state's pointers (the swaps above are local). */

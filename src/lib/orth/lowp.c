@@ -1,6 +1,7 @@
 /* lowp.c: the elementwise passes of the orthogonalizers, fused and
  * vectorised: emulated bf16/fp16 rounding (bit-identical to
- * muon_round_float), bf16 storage for native products, the front end's
+ * muon_round_float), the same passes on bf16 storage for native products,
+ * the front end's
  * scans of fp32 input, blocked mirroring of symmetric matrices.
  *
  * Each emulated pass rounds exactly where the op-by-op definition in poly.c
@@ -94,66 +95,54 @@ have_vec(void)
     return cached;
 }
 
-/* x = R(x); h (optional) = bf16 bits of the result. */
+/* x = R(x). */
 VEC_TARGET static size_t
-round_vec(muon_precision p, float *x, uint16_t *h, size_t n)
+round_vec(muon_precision p, float *x, size_t n)
 {
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
-        __m256 v = v_rnd(p, _mm256_loadu_ps(x + i));
-        _mm256_storeu_ps(x + i, v);
-        if (h)
-            v_store_bits(h + i, v);
+        _mm256_storeu_ps(x + i, v_rnd(p, _mm256_loadu_ps(x + i)));
     }
     return i;
 }
 
 void
-muon_lowp_round(muon_precision p, float *x, uint16_t *h, size_t n)
+muon_lowp_round(muon_precision p, float *x, size_t n)
 {
-    size_t i = have_vec() ? round_vec(p, x, h, n) : 0;
-    for (; i < n; i++) {
+    size_t i = have_vec() ? round_vec(p, x, n) : 0;
+    for (; i < n; i++)
         x[i] = rnd(p, x[i]);
-        if (h)
-            h[i] = bf16_bits(x[i]);
-    }
 }
 
 /* x = R(R(a x) + R(y)). */
 VEC_TARGET static size_t
-axpy_vec(muon_precision p, float a, float *x, const float *y, uint16_t *h,
-         size_t n)
+axpy_vec(muon_precision p, float a, float *x, const float *y, size_t n)
 {
     __m256 va = _mm256_set1_ps(a);
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         __m256 ax = v_rnd(p, _mm256_mul_ps(va, _mm256_loadu_ps(x + i)));
         __m256 yy = v_rnd(p, _mm256_loadu_ps(y + i));
-        __m256 v = v_rnd(p, _mm256_add_ps(ax, yy));
-        _mm256_storeu_ps(x + i, v);
-        if (h)
-            v_store_bits(h + i, v);
+        _mm256_storeu_ps(x + i, v_rnd(p, _mm256_add_ps(ax, yy)));
     }
     return i;
 }
 
 void
 muon_lowp_axpy(muon_precision p, float a, float *x, const float *y,
-               uint16_t *h, size_t n)
+               size_t n)
 {
-    size_t i = have_vec() ? axpy_vec(p, a, x, y, h, n) : 0;
+    size_t i = have_vec() ? axpy_vec(p, a, x, y, n) : 0;
     for (; i < n; i++) {
         float ax = rnd(p, a * x[i]);
         x[i] = rnd(p, ax + rnd(p, y[i]));
-        if (h)
-            h[i] = bf16_bits(x[i]);
     }
 }
 
 /* B = R(R(b A) + R(c R(B)))  (c != 0)  or  B = R(b A)  (c == 0). */
 VEC_TARGET static size_t
 comb_vec(muon_precision p, float b, float c, const float *A, float *B,
-         uint16_t *h, size_t n)
+         size_t n)
 {
     __m256 vb = _mm256_set1_ps(b), vc = _mm256_set1_ps(c);
     size_t i = 0;
@@ -165,30 +154,130 @@ comb_vec(muon_precision p, float b, float c, const float *A, float *B,
             v = v_rnd(p, _mm256_add_ps(u, v_rnd(p, _mm256_mul_ps(vc, bb))));
         }
         _mm256_storeu_ps(B + i, v);
-        if (h)
-            v_store_bits(h + i, v);
     }
     return i;
 }
 
 void
 muon_lowp_comb(muon_precision p, float b, float c, const float *A, float *B,
-               uint16_t *h, size_t n)
+               size_t n)
 {
-    size_t i = have_vec() ? comb_vec(p, b, c, A, B, h, n) : 0;
+    size_t i = have_vec() ? comb_vec(p, b, c, A, B, n) : 0;
     for (; i < n; i++) {
         float u = rnd(p, b * A[i]);
         B[i] = c != 0.0f ? rnd(p, u + rnd(p, c * rnd(p, B[i]))) : u;
-        if (h)
-            h[i] = bf16_bits(B[i]);
     }
+}
+
+/* ---- native bf16 passes: bf16 bit patterns in and out ----------------- *
+ * The rounding points are those of the emulated passes above; the
+ * products' results arrive already rounded (linalg.h: sbgemm), so R(y) is y. */
+
+static inline float
+bf16_float(uint16_t h)
+{
+    uint32_t u = (uint32_t)h << 16;
+    float x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+VEC_TARGET static inline __m256
+v_load_bits(const uint16_t *h)
+{
+    __m256i u = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)h));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(u, 16));
+}
+
+VEC_TARGET static size_t
+bf16_store_vec(uint16_t *h, const float *x, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        v_store_bits(h + i, _mm256_loadu_ps(x + i));
+    return i;
 }
 
 void
 muon_bf16_store(uint16_t *h, const float *x, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
+    size_t i = have_vec() ? bf16_store_vec(h, x, n) : 0;
+    for (; i < n; i++)
         h[i] = bf16_bits(x[i]);
+}
+
+VEC_TARGET static size_t
+bf16_load_vec(float *x, const uint16_t *h, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(x + i, v_load_bits(h + i));
+    return i;
+}
+
+void
+muon_bf16_load(float *x, const uint16_t *h, size_t n)
+{
+    size_t i = have_vec() ? bf16_load_vec(x, h, n) : 0;
+    for (; i < n; i++)
+        x[i] = bf16_float(h[i]);
+}
+
+VEC_TARGET static size_t
+bf16_axpy_vec(float a, uint16_t *x, const uint16_t *y, size_t n)
+{
+    __m256 va = _mm256_set1_ps(a);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 ax = v_bf16(_mm256_mul_ps(va, v_load_bits(x + i)));
+        v_store_bits(x + i, v_bf16(_mm256_add_ps(ax, v_load_bits(y + i))));
+    }
+    return i;
+}
+
+void
+muon_bf16_axpy(float a, uint16_t *x, const uint16_t *y, size_t n)
+{
+    size_t i = have_vec() ? bf16_axpy_vec(a, x, y, n) : 0;
+    for (; i < n; i++) {
+        float ax = rnd(MUON_BF16, a * bf16_float(x[i]));
+        x[i] = bf16_bits(rnd(MUON_BF16, ax + bf16_float(y[i])));
+    }
+}
+
+VEC_TARGET static size_t
+bf16_comb_vec(float b, float c, const uint16_t *A, uint16_t *B, size_t n)
+{
+    __m256 vb = _mm256_set1_ps(b), vc = _mm256_set1_ps(c);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = v_bf16(_mm256_mul_ps(vb, v_load_bits(A + i)));
+        if (c != 0.0f)
+            v = v_bf16(_mm256_add_ps(
+                v, v_bf16(_mm256_mul_ps(vc, v_load_bits(B + i)))));
+        v_store_bits(B + i, v);
+    }
+    return i;
+}
+
+void
+muon_bf16_comb_sym(uint16_t *B, const uint16_t *A, size_t n, float b,
+                   float c)
+{
+    for (size_t i = 0; i < n; i++) {
+        const uint16_t *a = A + i * n;
+        uint16_t *bb = B + i * n;
+        size_t j = i + (have_vec() ? bf16_comb_vec(b, c, a + i, bb + i, n - i)
+                                   : 0);
+        for (; j < n; j++) {
+            float u = rnd(MUON_BF16, b * bf16_float(a[j]));
+            if (c != 0.0f)
+                u = rnd(MUON_BF16,
+                        u + rnd(MUON_BF16, c * bf16_float(bb[j])));
+            bb[j] = bf16_bits(u);
+        }
+    }
+    muon_mirror_u16(B, n);
 }
 
 /* ---- front-end passes over fp32 input (front.c) ------------------------ */
@@ -324,21 +413,68 @@ transpose8(const float *src, float *dst, size_t ld)
     }
 }
 
+/* dst (8 x 8 halves, leading dimension ld) = src^T: three rounds of
+ * interleaving, 16-, 32- and 64-bit. */
+VEC_TARGET static inline void
+transpose8_u16(const uint16_t *src, uint16_t *dst, size_t ld)
+{
+    __m128i r[8], t[8];
+    for (int k = 0; k < 8; k++)
+        r[k] = _mm_loadu_si128((const __m128i *)(src + k * ld));
+    for (int k = 0; k < 8; k += 2) { /* pairs of rows, by column */
+        t[k / 2] = _mm_unpacklo_epi16(r[k], r[k + 1]);     /* cols 0-3 */
+        t[4 + k / 2] = _mm_unpackhi_epi16(r[k], r[k + 1]); /* cols 4-7 */
+    }
+    for (int h = 0; h < 8; h += 4) { /* quads of rows */
+        r[h] = _mm_unpacklo_epi32(t[h], t[h + 1]);     /* rows 0-3 */
+        r[h + 1] = _mm_unpackhi_epi32(t[h], t[h + 1]);
+        r[h + 2] = _mm_unpacklo_epi32(t[h + 2], t[h + 3]); /* rows 4-7 */
+        r[h + 3] = _mm_unpackhi_epi32(t[h + 2], t[h + 3]);
+    }
+    /* r[h + q] (q = 0, 1) holds columns h + 2q and h + 2q + 1 of rows
+     * 0-3, and r[h + 2 + q] the same columns of rows 4-7. */
+    for (int h = 0; h < 8; h += 4)
+        for (int q = 0; q < 2; q++) {
+            int col = h + 2 * q;
+            _mm_storeu_si128((__m128i *)(dst + col * ld),
+                             _mm_unpacklo_epi64(r[h + q], r[h + 2 + q]));
+            _mm_storeu_si128((__m128i *)(dst + (col + 1) * ld),
+                             _mm_unpackhi_epi64(r[h + q], r[h + 2 + q]));
+        }
+}
+
 /* The strictly-lower 8 x 8 blocks of the first n8 rows, transposed from the
  * upper ones, in the same 64 x 64 tiles as MIRROR_BODY; the rest (diagonal
- * blocks, rows past n8) is left to the scalar loop. */
+ * blocks, rows past n8) is left to MIRROR_REST. */
+#define MIRROR_VEC_BODY(S, n, n8, TRANSPOSE)                                   \
+    for (size_t ib = 0; ib < (n8); ib += MIRROR_TILE)                          \
+        for (size_t jb = 0; jb <= ib; jb += MIRROR_TILE) {                     \
+            size_t ie = ib + MIRROR_TILE < (n8) ? ib + MIRROR_TILE : (n8);     \
+            for (size_t i0 = ib; i0 < ie; i0 += 8) {                           \
+                size_t je = jb + MIRROR_TILE < i0 ? jb + MIRROR_TILE : i0;     \
+                for (size_t j0 = jb; j0 < je; j0 += 8)                         \
+                    TRANSPOSE((S) + j0 * (n) + i0, (S) + i0 * (n) + j0, (n));  \
+            }                                                                  \
+        }
+
+/* Rows below n8: every column; the others: their diagonal block. */
+#define MIRROR_REST(S, n, n8)                                                  \
+    for (size_t i = 0; i < (n); i++) {                                         \
+        size_t j0 = i < (n8) ? i & ~(size_t)7 : 0;                             \
+        for (size_t j = j0; j < i; j++)                                        \
+            (S)[i * (n) + j] = (S)[j * (n) + i];                               \
+    }
+
 VEC_TARGET static void
 mirror_vec(float *S, size_t n, size_t n8)
 {
-    for (size_t ib = 0; ib < n8; ib += MIRROR_TILE)
-        for (size_t jb = 0; jb <= ib; jb += MIRROR_TILE) {
-            size_t ie = ib + MIRROR_TILE < n8 ? ib + MIRROR_TILE : n8;
-            for (size_t i0 = ib; i0 < ie; i0 += 8) {
-                size_t je = jb + MIRROR_TILE < i0 ? jb + MIRROR_TILE : i0;
-                for (size_t j0 = jb; j0 < je; j0 += 8)
-                    transpose8(S + j0 * n + i0, S + i0 * n + j0, n);
-            }
-        }
+    MIRROR_VEC_BODY(S, n, n8, transpose8)
+}
+
+VEC_TARGET static void
+mirror_vec_u16(uint16_t *S, size_t n, size_t n8)
+{
+    MIRROR_VEC_BODY(S, n, n8, transpose8_u16)
 }
 
 void
@@ -350,22 +486,23 @@ muon_mirror_f32(float *S, size_t n)
     }
     size_t n8 = n & ~(size_t)7;
     mirror_vec(S, n, n8);
-    for (size_t i = 0; i < n; i++) {
-        /* rows below n8: every column; others: their diagonal block */
-        size_t j0 = i < n8 ? i & ~(size_t)7 : 0;
-        for (size_t j = j0; j < i; j++)
-            S[i * n + j] = S[j * n + i];
-    }
-}
-
-void
-muon_mirror_f64(double *S, size_t n)
-{
-    MIRROR_BODY(S, n)
+    MIRROR_REST(S, n, n8)
 }
 
 void
 muon_mirror_u16(uint16_t *S, size_t n)
+{
+    if (!have_vec()) {
+        MIRROR_BODY(S, n)
+        return;
+    }
+    size_t n8 = n & ~(size_t)7;
+    mirror_vec_u16(S, n, n8);
+    MIRROR_REST(S, n, n8)
+}
+
+void
+muon_mirror_f64(double *S, size_t n)
 {
     MIRROR_BODY(S, n)
 }

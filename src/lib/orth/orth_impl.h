@@ -63,17 +63,25 @@ extern const struct muon_orth_ops muon_orth_gram_ops;
 extern const muon_orth_type muon_orth_gram_type; /* gram.c */
 
 /* Elementwise passes (lowp.c), vectorised, bit-identical to
- * muon_round_float.  R = rounding to p; h (optional, may be NULL) receives
- * the bf16 bit patterns of the results (p must then be MUON_BF16). */
-void muon_lowp_round(muon_precision p, float *x, uint16_t *h, size_t n);
+ * muon_round_float.  R = rounding to p. */
+void muon_lowp_round(muon_precision p, float *x, size_t n);
 /* x = R(R(a x) + R(y)) */
 void muon_lowp_axpy(muon_precision p, float a, float *x, const float *y,
-                    uint16_t *h, size_t n);
+                    size_t n);
 /* B = R(R(b A) + R(c R(B))), or B = R(b A) when c == 0 */
 void muon_lowp_comb(muon_precision p, float b, float c, const float *A,
-                    float *B, uint16_t *h, size_t n);
-/* h = high halves of x (x holds bf16 values) */
+                    float *B, size_t n);
+/* Native bf16 (poly.c): arrays of bf16 bit patterns.  store: h = the high
+ * halves of x (x holds bf16 values); load: x = the floats of h.  axpy:
+ * x = R(R(a x) + y).  comb_sym: B = R(R(b A) + R(c B)), or R(b A) when
+ * c == 0, on the upper triangles of the n x n A and B, mirrored into B's
+ * lower triangle.  Same rounding points as muon_lowp_axpy/comb, whose R(y)
+ * and R(B) the rounded products (linalg.h: sbgemm) already are. */
 void muon_bf16_store(uint16_t *h, const float *x, size_t n);
+void muon_bf16_load(float *x, const uint16_t *h, size_t n);
+void muon_bf16_axpy(float a, uint16_t *x, const uint16_t *y, size_t n);
+void muon_bf16_comb_sym(uint16_t *B, const uint16_t *A, size_t n, float b,
+                        float c);
 /* Front-end passes over fp32 input (the vectorised forms of front.c's
  * scalar loops): muon_scan_f32 returns the number of Inf/NaN entries, sets
  * *maxabs to the largest magnitude and *sumsq to sum x_i^2 in fp64 (a

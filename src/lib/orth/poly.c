@@ -10,8 +10,9 @@
  * emulated bf16/fp16 every stored intermediate is rounded after each
  * operation exactly as a framework evaluating `a*X + B@X` op by op would
  * (products accumulate in fp32 and round once).  Native bf16 (params.native)
- * rounds at the same points but runs the products on bf16 operands through
- * the backend's sbgemm/sbsyrk.
+ * rounds at the same points but keeps every operand in bf16 storage and
+ * runs the products through the backend's sbgemm/sbsyrk, which round their
+ * fp32 accumulations once, as the emulation does.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,48 +25,44 @@ typedef struct {
     void *A;      /* rows x rows */
     void *B;      /* rows x rows */
     void *Y;      /* rows x cols, ping-pong partner of the working buffer */
-    uint16_t *Xh; /* native bf16: rows x cols */
-    uint16_t *Ah; /* native bf16: rows x rows */
-    uint16_t *Bh; /* native bf16: rows x rows */
+    /* Native bf16 instead (A, B, Y unused): the same roles in bf16. */
+    uint16_t *Xh, *Yh; /* rows x cols */
+    uint16_t *Ah, *Bh; /* rows x rows */
 } poly_state;
 
 #define TEMPLATE_SOURCE "poly_source.c"
 #include "instantiate.h"
 
-/* Native bf16: the emulated bf16 recipe with bf16 storage for every
- * product operand.  X (float, bf16 values) is the working buffer; the float
- * buffers hold the same rounded values as in the emulation, and the bf16
- * copies are written by the passes that round them. */
+/* Native bf16: the emulated bf16 recipe on bf16 storage.  X (float, bf16
+ * values) is the working buffer; the iteration runs on its bf16 copy Xh
+ * and writes the result back at the end.  Per step:
+ *   Ah = R(X X^T), mirrored;  Bh = R(Ah Ah);  Bh = R(R(b Ah) + R(c Bh)),
+ *   mirrored;  Yh = R(Bh Xh);  Xh = R(R(a Xh) + Yh). */
 static int
 poly_run_bf16(muon_orth_workspace *w, float *X)
 {
     poly_state *s = w->state;
     const muon_linalg_backend *be = w->be;
     const size_t r = w->rows, c = w->cols, rc = r * c;
-    float *A = s->A, *B = s->B, *Y = s->Y;
-    uint16_t *Xh = s->Xh, *Ah = s->Ah, *Bh = s->Bh;
+    uint16_t *Xh = s->Xh, *Yh = s->Yh, *Ah = s->Ah, *Bh = s->Bh;
     int rc_;
     muon_bf16_store(Xh, X, rc);
     for (size_t t = 0; t < w->p.steps; t++) {
         const muon_coeff k = muon_orth_step_coeff(&w->p, t);
         const float a = (float)k.a, b = (float)k.b, cc = (float)k.c;
-        if ((rc_ = be->sbsyrk(r, c, Xh, c, A, r)))
+        if ((rc_ = be->sbsyrk(r, c, Xh, c, Ah, r)))
             return rc_;
-        for (size_t i = 0; i < r; i++)
-            muon_lowp_round(MUON_BF16, A + i * r + i, Ah + i * r + i, r - i);
         if (cc != 0) {
             muon_mirror_u16(Ah, r);
-            if ((rc_ = be->sbsyrk(r, r, Ah, r, B, r)))
+            if ((rc_ = be->sbsyrk(r, r, Ah, r, Bh, r)))
                 return rc_;
         }
-        for (size_t i = 0; i < r; i++)
-            muon_lowp_comb(MUON_BF16, b, cc, A + i * r + i, B + i * r + i,
-                           Bh + i * r + i, r - i);
-        muon_mirror_u16(Bh, r);
-        if ((rc_ = be->sbgemm(0, 0, r, c, r, Bh, r, Xh, c, Y, c)))
+        muon_bf16_comb_sym(Bh, Ah, r, b, cc);
+        if ((rc_ = be->sbgemm(0, 0, r, c, r, Bh, r, Xh, c, Yh, c)))
             return rc_;
-        muon_lowp_axpy(MUON_BF16, a, X, Y, Xh, rc);
+        muon_bf16_axpy(a, Xh, Yh, rc);
     }
+    muon_bf16_load(X, Xh, rc);
     return MUON_SUCCESS;
 }
 
@@ -79,6 +76,7 @@ poly_free(muon_orth_workspace *w)
     free(s->B);
     free(s->Y);
     free(s->Xh);
+    free(s->Yh);
     free(s->Ah);
     free(s->Bh);
     free(s);
@@ -100,36 +98,34 @@ poly_alloc(muon_orth_workspace *w)
     if (!s)
         return MUON_ERROR(MUON_ENOMEM, "%s: out of memory", w->type->name);
     w->state = s;
+    size_t r = w->rows, c = w->cols, rr = r * r, rc = r * c;
+    if (native) {
+        s->Xh = calloc(rc, sizeof *s->Xh);
+        s->Yh = calloc(rc, sizeof *s->Yh);
+        s->Ah = calloc(rr, sizeof *s->Ah);
+        s->Bh = calloc(rr, sizeof *s->Bh);
+        if (!s->Xh || !s->Yh || !s->Ah || !s->Bh)
+            return MUON_ERROR(MUON_ENOMEM, "%s: out of memory for %zu x %zu "
+                              "bf16 workspace", w->type->name, r, c);
+        /* Create and cache the backend's primitives for every shape used
+         * now (on defined zeros), so that apply never allocates
+         * (linalg.h). */
+        int rc_ = w->be->sbsyrk(r, c, s->Xh, c, s->Ah, r);
+        if (!rc_)
+            rc_ = w->be->sbsyrk(r, r, s->Ah, r, s->Bh, r);
+        if (!rc_)
+            rc_ = w->be->sbgemm(0, 0, r, c, r, s->Bh, r, s->Xh, c, s->Yh, c);
+        return rc_;
+    }
     size_t el = w->use_f64 ? sizeof(double) : sizeof(float);
-    size_t rr = w->rows * w->rows, rc = w->rows * w->cols;
-    /* calloc: the native warm-up below multiplies defined zeros. */
+    /* calloc: the warm-up below multiplies defined zeros. */
     s->A = calloc(rr, el);
     s->B = calloc(rr, el);
     s->Y = calloc(rc, el);
     if (!s->A || !s->B || !s->Y)
         return MUON_ERROR(MUON_ENOMEM, "%s: out of memory for %zu x %zu "
-                          "workspace", w->type->name, w->rows, w->cols);
-    if (!native)
-        muon_orth_warm_symmetric(w, s->Y, s->A, s->B);
-    if (native) {
-        s->Xh = calloc(rc, sizeof *s->Xh);
-        s->Ah = calloc(rr, sizeof *s->Ah);
-        s->Bh = calloc(rr, sizeof *s->Bh);
-        if (!s->Xh || !s->Ah || !s->Bh)
-            return MUON_ERROR(MUON_ENOMEM, "%s: out of memory for %zu x %zu "
-                              "bf16 workspace", w->type->name, w->rows,
-                              w->cols);
-        /* Create and cache the backend's primitives for every shape used
-         * now, so that apply never allocates (linalg.h). */
-        size_t r = w->rows, c = w->cols;
-        int rc_ = w->be->sbsyrk(r, c, s->Xh, c, s->A, r);
-        if (!rc_)
-            rc_ = w->be->sbsyrk(r, r, s->Ah, r, s->B, r);
-        if (!rc_)
-            rc_ = w->be->sbgemm(0, 0, r, c, r, s->Bh, r, s->Xh, c, s->Y, c);
-        if (rc_)
-            return rc_;
-    }
+                          "workspace", w->type->name, r, c);
+    muon_orth_warm_symmetric(w, s->Y, s->A, s->B);
     return MUON_SUCCESS;
 }
 

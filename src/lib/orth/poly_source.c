@@ -30,7 +30,7 @@ PFN(poly_run)(muon_orth_workspace *w, BASE *X)
         be->SYRK(r, c, 1, X, c, 0, A, r);
         if (emu)
             for (size_t i = 0; i < r; i++)
-                muon_lowp_round(prec, (float *)A + i * r + i, NULL, r - i);
+                muon_lowp_round(prec, (float *)A + i * r + i, r - i);
         /* The next syrk reads A as a full matrix. */
         if (cc != 0)
             MIRROR(A, r);
@@ -40,12 +40,11 @@ PFN(poly_run)(muon_orth_workspace *w, BASE *X)
         if (emu) {
             for (size_t i = 0; i < r; i++)
                 muon_lowp_comb(prec, (float)b, (float)cc,
-                               (float *)A + i * r + i, (float *)B + i * r + i,
-                               NULL, r - i);
+                               (float *)A + i * r + i, (float *)B + i * r + i, r - i);
             MIRROR(B, r);
             /* Y = B X;  X <- R(R(a X) + R(Y)). */
             be->GEMM(0, 0, r, c, r, 1, B, r, X, c, 0, Y, c);
-            muon_lowp_axpy(prec, (float)a, (float *)X, (float *)Y, NULL, rc);
+            muon_lowp_axpy(prec, (float)a, (float *)X, (float *)Y, rc);
         } else {
             /* Fold a into the diagonal: X <- (a I + B) X, one gemm. */
             COMB_SYM(B, A, r, a, b, cc);
