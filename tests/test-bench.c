@@ -369,9 +369,6 @@ START_TEST(bf16_passes_exact)
 }
 END_TEST
 
-/* The front end's fp32 scan and scaling passes against their scalar
- * definitions at every length around the vector width, with Inf and NaN
- * placed in the vector body and in the tail. */
 /* Mirroring copies the upper triangle into the lower one exactly and
  * leaves the upper one alone, at every size around the 8 x 8 blocks and
  * 64 x 64 tiles of the vectorised fp32 form. */
@@ -453,6 +450,9 @@ START_TEST(comb_sym_exact)
 }
 END_TEST
 
+/* The front end's fp32 scan and scaling passes against their scalar
+ * definitions at every length around the vector width, with Inf and NaN
+ * placed in the vector body and in the tail. */
 START_TEST(front_scans_match_scalar)
 {
     enum { N = 1000 };
@@ -498,11 +498,16 @@ START_TEST(front_scans_match_scalar)
                 x[n - 1] = save[1];
         }
         const double k = 0x1.3p-7 / 3.0;
-        muon_scale_f32(x, n, k, y);
-        for (size_t i = 0; i < n; i++) {
-            float want = (float)((double)x[i] * k);
-            ck_assert_msg(!memcmp(&y[i], &want, 4), "scale n %zu [%zu]: %a "
-                          "!= %a", n, i, (double)y[i], (double)want);
+        static const muon_precision ps[] = {MUON_FP32, MUON_BF16, MUON_FP16};
+        for (size_t q = 0; q < 3; q++) {
+            muon_scale_f32(ps[q], x, n, k, y);
+            size_t wrong = 0;
+            for (size_t i = 0; i < n; i++) {
+                float want = muon_round_float(ps[q], (float)((double)x[i] * k));
+                wrong += memcmp(&y[i], &want, 4) != 0;
+            }
+            ck_assert_msg(wrong == 0, "scale %s n %zu: %zu wrong",
+                          muon_precision_name(ps[q]), n, wrong);
         }
     }
 }

@@ -108,20 +108,24 @@ FN(muon_orth_apply)(muon_orth_workspace *w, const IN *G, IN *O)
             }
     } else {
         float *X = w->xf;
+        muon_precision p = w->p.precision;
 #if IN_IS_FLOAT
         if (!w->transposed) {
             /* r1 r2 = 2^-e and 2^-e inv are exact, so G (r1 r2 inv) is the
-             * same double as ((G r1) r2) inv: one vectorised pass. */
-            muon_scale_f32(G, count, (r1 * r2) * inv, X);
+             * same double as ((G r1) r2) inv: one vectorised pass, which
+             * also rounds to an emulated precision. */
+            muon_scale_f32(p, G, count, (r1 * r2) * inv, X);
         } else
 #endif
-        for (size_t i = 0; i < m; i++)
-            for (size_t j = 0; j < n; j++) {
-                double v = (((double)G[i * n + j] * r1) * r2) * inv;
-                X[w->transposed ? j * cols + i : i * n + j] = (float)v;
-            }
-        if (w->p.precision == MUON_BF16 || w->p.precision == MUON_FP16)
-            muon_lowp_round(w->p.precision, X, count);
+        {
+            for (size_t i = 0; i < m; i++)
+                for (size_t j = 0; j < n; j++) {
+                    double v = (((double)G[i * n + j] * r1) * r2) * inv;
+                    X[w->transposed ? j * cols + i : i * n + j] = (float)v;
+                }
+            if (p == MUON_BF16 || p == MUON_FP16)
+                muon_lowp_round(p, X, count);
+        }
     }
     void *res = NULL;
     int rc = w->type->ops->apply(w, &res);

@@ -348,7 +348,7 @@ muon_scan_f32(const float *x, size_t n, float *maxabs, double *sumsq)
 }
 
 VEC_TARGET static size_t
-scale_vec(const float *x, size_t n, double k, float *y)
+scale_vec(muon_precision p, const float *x, size_t n, double k, float *y)
 {
     const __m256d vk = _mm256_set1_pd(k);
     size_t i = 0;
@@ -357,18 +357,18 @@ scale_vec(const float *x, size_t n, double k, float *y)
             _mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(x + i)), vk));
         __m128 hi = _mm256_cvtpd_ps(
             _mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(x + i + 4)), vk));
-        _mm_storeu_ps(y + i, lo);
-        _mm_storeu_ps(y + i + 4, hi);
+        _mm256_storeu_ps(y + i, v_rnd(p, _mm256_set_m128(hi, lo)));
     }
     return i;
 }
 
 void
-muon_scale_f32(const float *x, size_t n, double k, float *y)
+muon_scale_f32(muon_precision p, const float *x, size_t n, double k,
+               float *y)
 {
-    size_t i = have_vec() ? scale_vec(x, n, k, y) : 0;
+    size_t i = have_vec() ? scale_vec(p, x, n, k, y) : 0;
     for (; i < n; i++)
-        y[i] = (float)((double)x[i] * k);
+        y[i] = rnd(p, (float)((double)x[i] * k));
 }
 
 /* Blocked copies of the upper triangle into the lower one: 64 x 64 tiles

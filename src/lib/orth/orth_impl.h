@@ -87,9 +87,11 @@ void muon_bf16_comb_sym(uint16_t *B, const uint16_t *A, size_t n, float b,
  * *maxabs to the largest magnitude and *sumsq to sum x_i^2 in fp64 (a
  * float's square neither overflows nor underflows there, so no scaling is
  * needed; meaningless when entries are not finite); muon_scale_f32 sets
- * y_i = (float)(x_i k), the product taken in fp64. */
+ * y_i = R((float)(x_i k)), the product taken in fp64 and R the rounding to
+ * p (none for fp32): the emulation's first rounding, fused. */
 size_t muon_scan_f32(const float *x, size_t n, float *maxabs, double *sumsq);
-void muon_scale_f32(const float *x, size_t n, double k, float *y);
+void muon_scale_f32(muon_precision p, const float *x, size_t n, double k,
+                    float *y);
 /* B = a I + b A + c B on the upper triangles of the n x n A and B (B = a I +
  * b A when c == 0), mirrored into B's lower triangle: the combination step
  * of the fp32/fp64 polynomial iteration, one pass instead of two. */
