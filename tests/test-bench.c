@@ -214,6 +214,7 @@ END_TEST
  * values around every rounding boundary plus specials. */
 START_TEST(lowp_bit_identical)
 {
+    muon_lowp_set_isa(_i); /* each instruction set this CPU has */
     enum { N = 4099 };
     static float x[N], y[N], a0[N], r1[N], r2[N], b1[N], b2[N];
     unsigned long long s = 12345;
@@ -274,6 +275,7 @@ START_TEST(lowp_bit_identical)
                           i, b1[i], want);
         }
     }
+    muon_lowp_set_isa(-1);
 }
 END_TEST
 
@@ -302,6 +304,7 @@ float_bits(float v) /* v a bf16 value */
  * tiles, the lower triangles poisoned (they must not be read). */
 START_TEST(bf16_passes_exact)
 {
+    muon_lowp_set_isa(_i); /* each instruction set this CPU has */
     enum { N = 77, NMAX = 200 };
     static uint16_t x[N], y[N], xs[N];
     static float f[N];
@@ -315,6 +318,10 @@ START_TEST(bf16_passes_exact)
             x[3] = 0x7fc0;                          /* NaN */
             y[11] = 0x7f80;                         /* +Inf */
             x[17] = float_bits(1.00390625f / 3.4445f); /* near a tie */
+            x[19] = 0x0005; /* subnormal: a x is one too */
+            y[19] = 0x8003; /* and the sum */
+            x[20] = 0x0080; /* the smallest normal, a tiny y */
+            y[20] = 0x0001;
         }
         muon_bf16_load(f, x, n);
         muon_bf16_store(xs, f, n);
@@ -366,6 +373,7 @@ START_TEST(bf16_passes_exact)
             ck_assert_msg(bad == 0, "comb_sym n %zu c %g: %zu wrong", n,
                           (double)cc, bad);
         }
+    muon_lowp_set_isa(-1);
 }
 END_TEST
 
@@ -374,6 +382,7 @@ END_TEST
  * 64 x 64 tiles of the vectorised fp32 form. */
 START_TEST(mirror_exact)
 {
+    muon_lowp_set_isa(_i); /* each instruction set this CPU has */
     enum { NMAX = 200 };
     static float f[NMAX * NMAX];
     static double d[NMAX * NMAX];
@@ -399,6 +408,7 @@ START_TEST(mirror_exact)
             }
         ck_assert_msg(bad == 0, "n %zu: %zu elements wrong", n, bad);
     }
+    muon_lowp_set_isa(-1);
 }
 END_TEST
 
@@ -407,6 +417,7 @@ END_TEST
  * triangles start as NaN: they must not be read). */
 START_TEST(comb_sym_exact)
 {
+    muon_lowp_set_isa(_i); /* each instruction set this CPU has */
     enum { NMAX = 200 };
     static float A[NMAX * NMAX], B[NMAX * NMAX], W[NMAX * NMAX];
     static double Ad[NMAX * NMAX], Bd[NMAX * NMAX], Wd[NMAX * NMAX];
@@ -447,6 +458,7 @@ START_TEST(comb_sym_exact)
             ck_assert_msg(bad == 0, "n %zu c %g: %zu elements wrong", n,
                           (double)c, bad);
         }
+    muon_lowp_set_isa(-1);
 }
 END_TEST
 
@@ -455,6 +467,7 @@ END_TEST
  * placed in the vector body and in the tail. */
 START_TEST(front_scans_match_scalar)
 {
+    muon_lowp_set_isa(_i); /* each instruction set this CPU has */
     enum { N = 1000 };
     static float x[N], y[N];
     unsigned long long s = 777;
@@ -510,6 +523,7 @@ START_TEST(front_scans_match_scalar)
                           muon_precision_name(ps[q]), n, wrong);
         }
     }
+    muon_lowp_set_isa(-1);
 }
 END_TEST
 
@@ -647,11 +661,11 @@ main(void)
     tcase_add_test(tc, probes_sane);
     tcase_add_test(tc, backends_agree);
     tcase_add_test(tc, native_needs_bf16_backend);
-    tcase_add_test(tc, lowp_bit_identical);
-    tcase_add_test(tc, front_scans_match_scalar);
-    tcase_add_test(tc, mirror_exact);
-    tcase_add_test(tc, comb_sym_exact);
-    tcase_add_test(tc, bf16_passes_exact);
+    tcase_add_loop_test(tc, lowp_bit_identical, MUON_ISA_SCALAR, MUON_ISA_BF16HW + 1);
+    tcase_add_loop_test(tc, front_scans_match_scalar, MUON_ISA_SCALAR, MUON_ISA_BF16HW + 1);
+    tcase_add_loop_test(tc, mirror_exact, MUON_ISA_SCALAR, MUON_ISA_BF16HW + 1);
+    tcase_add_loop_test(tc, comb_sym_exact, MUON_ISA_SCALAR, MUON_ISA_BF16HW + 1);
+    tcase_add_loop_test(tc, bf16_passes_exact, MUON_ISA_SCALAR, MUON_ISA_BF16HW + 1);
     tcase_add_test(tc, batch_parallel_equals_sequential);
     tcase_add_test(tc, bench_csv_columns);
     suite_add_tcase(s, tc);

@@ -67,11 +67,6 @@ v_fp16(__m256 x)
     return _mm256_cvtph_ps(_mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT));
 }
 
-VEC_TARGET static inline __m256
-v_rnd(muon_precision p, __m256 x)
-{
-    return p == MUON_BF16 ? v_bf16(x) : p == MUON_FP16 ? v_fp16(x) : x;
-}
 
 /* Stores the high halves of 8 bf16-valued floats. */
 VEC_TARGET static inline void
@@ -82,57 +77,113 @@ v_store_bits(uint16_t *h, __m256 x)
     _mm_storeu_si128((__m128i *)h, _mm_packus_epi32(lo, hi));
 }
 
+/* The floats of 8 bf16 bit patterns. */
+VEC_TARGET static inline __m256
+v_load_bits(const uint16_t *h)
+{
+    __m256i u = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)h));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(u, 16));
+}
+
+/* AVX512-BF16's conversion rounds to nearest even in one instruction but
+ * flushes subnormals to zero (and reads them as zero): a vector holding a
+ * subnormal takes the integer route, so the result stays bit-identical to
+ * muon_round_bf16. */
+#define VEC_BF16HW                                                             \
+    __attribute__((target("avx2,fma,f16c,avx512f,avx512vl,avx512bw,"         \
+                          "avx512dq,avx512bf16")))
+
+VEC_BF16HW static inline __m256
+v_bf16_hw(__m256 x)
+{
+    const __m256i u = _mm256_castps_si256(x);
+    unsigned sub =
+        _mm256_test_epi32_mask(u, _mm256_set1_epi32(0x007fffff)) &
+        (unsigned)~_mm256_test_epi32_mask(u, _mm256_set1_epi32(0x7f800000));
+    if (__builtin_expect(sub != 0, 0))
+        return v_bf16(x);
+    __m128i h = (__m128i)_mm256_cvtneps_pbh(x);
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
+
+/* The instruction set the passes use: the best the CPU has, unless a test
+ * asked for less (muon_lowp_set_isa). */
+static int isa_cpu = -1, isa_used = -1;
+
+static int
+isa(void)
+{
+    if (isa_cpu < 0) {
+        __builtin_cpu_init();
+        int avx2 = __builtin_cpu_supports("avx2") &&
+                   __builtin_cpu_supports("fma") &&
+                   __builtin_cpu_supports("f16c");
+        int hw = avx2 && __builtin_cpu_supports("avx512f") &&
+                 __builtin_cpu_supports("avx512vl") &&
+                 __builtin_cpu_supports("avx512bw") &&
+                 __builtin_cpu_supports("avx512dq") &&
+                 __builtin_cpu_supports("avx512bf16");
+        isa_cpu = hw ? MUON_ISA_BF16HW : avx2 ? MUON_ISA_AVX2 : MUON_ISA_SCALAR;
+        if (isa_used < 0 || isa_used > isa_cpu)
+            isa_used = isa_cpu;
+    }
+    return isa_used;
+}
+
+int
+muon_lowp_set_isa(int level)
+{
+    int prev = isa();
+    isa_used = level < 0 ? isa_cpu : level > isa_cpu ? isa_cpu : level;
+    return prev;
+}
+
 static int
 have_vec(void)
 {
-    static int cached = -1;
-    if (cached < 0) {
-        __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx2") &&
-                 __builtin_cpu_supports("fma") &&
-                 __builtin_cpu_supports("f16c");
-    }
-    return cached;
+    return isa() >= MUON_ISA_AVX2;
 }
 
+/* The rounding loops, once per instruction set. */
+#define LTARGET VEC_TARGET
+#define LSFX avx2
+#define LBF16 v_bf16
+#include "lowp_loops.c"
+#undef LTARGET
+#undef LSFX
+#undef LBF16
+#define LTARGET VEC_BF16HW
+#define LSFX hw
+#define LBF16 v_bf16_hw
+#include "lowp_loops.c"
+#undef LTARGET
+#undef LSFX
+#undef LBF16
+
+/* Picks a loop's instruction set: 0 (none: scalar code only) or the
+ * loop's count of elements done. */
+#define LOOP(name, ...)                                                        \
+    (isa() >= MUON_ISA_BF16HW ? name##_hw(__VA_ARGS__)                         \
+     : have_vec()            ? name##_avx2(__VA_ARGS__)                        \
+                             : 0)
+
 /* x = R(x). */
-VEC_TARGET static size_t
-round_vec(muon_precision p, float *x, size_t n)
-{
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        _mm256_storeu_ps(x + i, v_rnd(p, _mm256_loadu_ps(x + i)));
-    }
-    return i;
-}
 
 void
 muon_lowp_round(muon_precision p, float *x, size_t n)
 {
-    size_t i = have_vec() ? round_vec(p, x, n) : 0;
+    size_t i = LOOP(round_vec, p, x, n);
     for (; i < n; i++)
         x[i] = rnd(p, x[i]);
 }
 
 /* x = R(R(a x) + R(y)). */
-VEC_TARGET static size_t
-axpy_vec(muon_precision p, float a, float *x, const float *y, size_t n)
-{
-    __m256 va = _mm256_set1_ps(a);
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m256 ax = v_rnd(p, _mm256_mul_ps(va, _mm256_loadu_ps(x + i)));
-        __m256 yy = v_rnd(p, _mm256_loadu_ps(y + i));
-        _mm256_storeu_ps(x + i, v_rnd(p, _mm256_add_ps(ax, yy)));
-    }
-    return i;
-}
 
 void
 muon_lowp_axpy(muon_precision p, float a, float *x, const float *y,
                size_t n)
 {
-    size_t i = have_vec() ? axpy_vec(p, a, x, y, n) : 0;
+    size_t i = LOOP(axpy_vec, p, a, x, y, n);
     for (; i < n; i++) {
         float ax = rnd(p, a * x[i]);
         x[i] = rnd(p, ax + rnd(p, y[i]));
@@ -140,29 +191,12 @@ muon_lowp_axpy(muon_precision p, float a, float *x, const float *y,
 }
 
 /* B = R(R(b A) + R(c R(B)))  (c != 0)  or  B = R(b A)  (c == 0). */
-VEC_TARGET static size_t
-comb_vec(muon_precision p, float b, float c, const float *A, float *B,
-         size_t n)
-{
-    __m256 vb = _mm256_set1_ps(b), vc = _mm256_set1_ps(c);
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m256 u = v_rnd(p, _mm256_mul_ps(vb, _mm256_loadu_ps(A + i)));
-        __m256 v = u;
-        if (c != 0.0f) {
-            __m256 bb = v_rnd(p, _mm256_loadu_ps(B + i));
-            v = v_rnd(p, _mm256_add_ps(u, v_rnd(p, _mm256_mul_ps(vc, bb))));
-        }
-        _mm256_storeu_ps(B + i, v);
-    }
-    return i;
-}
 
 void
 muon_lowp_comb(muon_precision p, float b, float c, const float *A, float *B,
                size_t n)
 {
-    size_t i = have_vec() ? comb_vec(p, b, c, A, B, n) : 0;
+    size_t i = LOOP(comb_vec, p, b, c, A, B, n);
     for (; i < n; i++) {
         float u = rnd(p, b * A[i]);
         B[i] = c != 0.0f ? rnd(p, u + rnd(p, c * rnd(p, B[i]))) : u;
@@ -182,12 +216,6 @@ bf16_float(uint16_t h)
     return x;
 }
 
-VEC_TARGET static inline __m256
-v_load_bits(const uint16_t *h)
-{
-    __m256i u = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)h));
-    return _mm256_castsi256_ps(_mm256_slli_epi32(u, 16));
-}
 
 VEC_TARGET static size_t
 bf16_store_vec(uint16_t *h, const float *x, size_t n)
@@ -223,6 +251,7 @@ muon_bf16_load(float *x, const uint16_t *h, size_t n)
         x[i] = bf16_float(h[i]);
 }
 
+
 VEC_TARGET static size_t
 bf16_axpy_vec(float a, uint16_t *x, const uint16_t *y, size_t n)
 {
@@ -233,16 +262,6 @@ bf16_axpy_vec(float a, uint16_t *x, const uint16_t *y, size_t n)
         v_store_bits(x + i, v_bf16(_mm256_add_ps(ax, v_load_bits(y + i))));
     }
     return i;
-}
-
-void
-muon_bf16_axpy(float a, uint16_t *x, const uint16_t *y, size_t n)
-{
-    size_t i = have_vec() ? bf16_axpy_vec(a, x, y, n) : 0;
-    for (; i < n; i++) {
-        float ax = rnd(MUON_BF16, a * bf16_float(x[i]));
-        x[i] = bf16_bits(rnd(MUON_BF16, ax + bf16_float(y[i])));
-    }
 }
 
 VEC_TARGET static size_t
@@ -260,15 +279,93 @@ bf16_comb_vec(float b, float c, const uint16_t *A, uint16_t *B, size_t n)
     return i;
 }
 
+/* The same two loops 16 wide for AVX512-BF16, the conversion's bits used
+ * as they come (no round trip through a float where none is needed). */
+VEC_BF16HW static inline __m256i
+w_bits(__m512 x) /* 16 floats rounded to bf16: their bit patterns */
+{
+    const __m512i u = _mm512_castps_si512(x);
+    __mmask16 sub = _mm512_kandn(
+        _mm512_test_epi32_mask(u, _mm512_set1_epi32(0x7f800000)),
+        _mm512_test_epi32_mask(u, _mm512_set1_epi32(0x007fffff)));
+    if (__builtin_expect(sub != 0, 0)) { /* a subnormal: see v_bf16_hw */
+        uint16_t h[16];
+        v_store_bits(h, v_bf16(_mm512_castps512_ps256(x)));
+        v_store_bits(h + 8, v_bf16(_mm512_extractf32x8_ps(x, 1)));
+        return _mm256_loadu_si256((const __m256i *)h);
+    }
+    return (__m256i)_mm512_cvtneps_pbh(x);
+}
+
+VEC_BF16HW static inline __m512
+w_float(__m256i h) /* the floats of 16 bf16 bit patterns */
+{
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
+
+VEC_BF16HW static inline __m512
+w_load(const uint16_t *h)
+{
+    return w_float(_mm256_loadu_si256((const __m256i *)h));
+}
+
+VEC_BF16HW static size_t
+bf16_axpy_w(float a, uint16_t *x, const uint16_t *y, size_t n)
+{
+    const __m512 va = _mm512_set1_ps(a);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 ax = w_float(w_bits(_mm512_mul_ps(va, w_load(x + i))));
+        _mm256_storeu_si256((__m256i *)(x + i),
+                            w_bits(_mm512_add_ps(ax, w_load(y + i))));
+    }
+    return i;
+}
+
+VEC_BF16HW static size_t
+bf16_comb_w(float b, float c, const uint16_t *A, uint16_t *B, size_t n)
+{
+    const __m512 vb = _mm512_set1_ps(b), vc = _mm512_set1_ps(c);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256i v = w_bits(_mm512_mul_ps(vb, w_load(A + i)));
+        if (c != 0.0f)
+            v = w_bits(_mm512_add_ps(
+                w_float(v), w_float(w_bits(_mm512_mul_ps(vc, w_load(B + i))))));
+        _mm256_storeu_si256((__m256i *)(B + i), v);
+    }
+    return i;
+}
+
+/* Native loops: 16 wide with AVX512-BF16, else 8 wide, else none. */
+#define NATIVE_LOOP(name, ...)                                                 \
+    (isa() >= MUON_ISA_BF16HW ? name##_w(__VA_ARGS__)                          \
+     : have_vec()            ? name##_vec(__VA_ARGS__)                         \
+                             : 0)
+
+void
+muon_bf16_axpy(float a, uint16_t *x, const uint16_t *y, size_t n)
+{
+    size_t i = NATIVE_LOOP(bf16_axpy, a, x, y, n);
+    for (; i < n; i++) {
+        float ax = rnd(MUON_BF16, a * bf16_float(x[i]));
+        x[i] = bf16_bits(rnd(MUON_BF16, ax + bf16_float(y[i])));
+    }
+}
+
+
 void
 muon_bf16_comb_sym(uint16_t *B, const uint16_t *A, size_t n, float b,
                    float c)
 {
     for (size_t i = 0; i < n; i++) {
+        /* From the aligned column at or left of the diagonal: the few
+         * lower-triangle elements combined on the way are overwritten by
+         * the mirror below, and the row needs no scalar head. */
+        size_t j0 = i & ~(size_t)15;
         const uint16_t *a = A + i * n;
         uint16_t *bb = B + i * n;
-        size_t j = i + (have_vec() ? bf16_comb_vec(b, c, a + i, bb + i, n - i)
-                                   : 0);
+        size_t j = j0 + NATIVE_LOOP(bf16_comb, b, c, a + j0, bb + j0, n - j0);
         for (; j < n; j++) {
             float u = rnd(MUON_BF16, b * bf16_float(a[j]));
             if (c != 0.0f)
@@ -347,26 +444,12 @@ muon_scan_f32(const float *x, size_t n, float *maxabs, double *sumsq)
     return bad;
 }
 
-VEC_TARGET static size_t
-scale_vec(muon_precision p, const float *x, size_t n, double k, float *y)
-{
-    const __m256d vk = _mm256_set1_pd(k);
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m128 lo = _mm256_cvtpd_ps(
-            _mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(x + i)), vk));
-        __m128 hi = _mm256_cvtpd_ps(
-            _mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(x + i + 4)), vk));
-        _mm256_storeu_ps(y + i, v_rnd(p, _mm256_set_m128(hi, lo)));
-    }
-    return i;
-}
 
 void
 muon_scale_f32(muon_precision p, const float *x, size_t n, double k,
                float *y)
 {
-    size_t i = have_vec() ? scale_vec(p, x, n, k, y) : 0;
+    size_t i = LOOP(scale_vec, p, x, n, k, y);
     for (; i < n; i++)
         y[i] = rnd(p, (float)((double)x[i] * k));
 }

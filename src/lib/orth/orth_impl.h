@@ -63,7 +63,12 @@ extern const struct muon_orth_ops muon_orth_gram_ops;
 extern const muon_orth_type muon_orth_gram_type; /* gram.c */
 
 /* Elementwise passes (lowp.c), vectorised, bit-identical to
- * muon_round_float.  R = rounding to p. */
+ * muon_round_float.  R = rounding to p.
+ * muon_lowp_set_isa: for tests, the instruction set the passes use from now
+ * on (MUON_ISA_*, capped at what the CPU has; < 0: the best it has);
+ * returns the previous one.  Not thread-safe: call before any pass runs. */
+enum { MUON_ISA_SCALAR = 0, MUON_ISA_AVX2 = 1, MUON_ISA_BF16HW = 2 };
+int muon_lowp_set_isa(int level);
 void muon_lowp_round(muon_precision p, float *x, size_t n);
 /* x = R(R(a x) + R(y)) */
 void muon_lowp_axpy(muon_precision p, float a, float *x, const float *y,
