@@ -70,11 +70,13 @@ for name in scalar-maps spread spread-steps real-spread throughput convergence-m
     t0=$(date +%s)
     # Timings run one cell at a time with every core; the other sweeps run
     # one single-threaded cell per core (more cells than BLAS threads
-    # would only oversubscribe the cores).
+    # would only oversubscribe the cores; oneDNN's OpenMP threads spin
+    # between products and, oversubscribed, slow a run by up to 50x).
     if [ "$name" = throughput ]; then
         run=(env "$muonlab" sweep "$spec" --jobs 1)
     else
-        run=(env OPENBLAS_NUM_THREADS=1 "$muonlab" sweep "$spec" --jobs "$jobs")
+        run=(env OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 "$muonlab" sweep \
+             "$spec" --jobs "$jobs")
     fi
     if ! "${run[@]}" --resume-failed --out "$results/$name" \
             > "$results/$name.log" 2>&1; then
