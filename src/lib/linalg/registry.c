@@ -105,6 +105,7 @@ muon_linalg_batch_begin(int saved[2])
 /* Set by worker_init in each thread of a batch (the calling thread
  * included), cleared by batch_end in the calling thread. */
 static __thread int in_worker;
+static __thread muon_linalg_local *local;
 
 int
 muon_linalg_in_worker(void)
@@ -112,19 +113,27 @@ muon_linalg_in_worker(void)
     return in_worker;
 }
 
+muon_linalg_local *
+muon_linalg_worker_local(void)
+{
+    return local;
+}
+
 void
 muon_linalg_batch_end(const int saved[2])
 {
     in_worker = 0;
+    local = NULL;
     openblas_set_num_threads(saved[0] > 0 ? saved[0] : 1);
     if (omp_set_num_threads && saved[1] > 0)
         omp_set_num_threads(saved[1]);
 }
 
 void
-muon_linalg_worker_init(void)
+muon_linalg_worker_init(muon_linalg_local *l)
 {
     in_worker = 1;
+    local = l;
     if (omp_set_num_threads)
         omp_set_num_threads(1);
 }

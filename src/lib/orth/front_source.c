@@ -167,7 +167,7 @@ FN(batch_worker)(void *arg)
 {
     FN(batch_job) *j = arg;
     size_t mn = j->w->m * j->w->n;
-    muon_linalg_worker_init();
+    muon_linalg_worker_init(j->w->local);
     j->fail_k = j->count;
     j->rc = MUON_SUCCESS;
     for (size_t k = j->id; k < j->count; k += j->nt) {
