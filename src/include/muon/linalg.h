@@ -72,6 +72,11 @@ typedef struct muon_linalg_backend {
      * does nothing). */
     int (*local_new)(muon_linalg_local **out);
     void (*local_free)(muon_linalg_local *l);
+    /* Optional: runs fn(arg, i) for i = 0..n-1 on the backend's own pool
+     * of threads, up to n at once, the calling thread among them, and
+     * returns when all are done (muon_linalg_run_threads). */
+    void (*run_threads)(size_t n, void (*fn)(void *arg, size_t i),
+                        void *arg);
 } muon_linalg_backend;
 
 /* The default backend: openblas, unless the environment variable
@@ -139,6 +144,19 @@ double muon_linalg_bandwidth(size_t bytes, size_t reps);
 void muon_linalg_batch_begin(int saved[2]);
 void muon_linalg_batch_end(const int saved[2]);
 void muon_linalg_worker_init(muon_linalg_local *local);
+/* Ends a worker's share in its thread (which a pool may reuse for other
+ * work): that thread's products go back to the shared cache. */
+void muon_linalg_worker_end(void);
+
+/* Runs fn(arg, i) for i = 0..n-1, up to n at once, and returns when all
+ * are done: on be's own threads when it has some (be->run_threads:
+ * oneDNN's OpenMP team, already up and spinning after each product, whose
+ * threads ours would otherwise compete with), else on threads started for
+ * the call, i = 0 in the calling thread (an i whose thread cannot start
+ * runs there too, after it).  Each i runs in one thread, from start to
+ * end; fn calls worker_init and worker_end itself. */
+void muon_linalg_run_threads(const muon_linalg_backend *be, size_t n,
+                             void (*fn)(void *arg, size_t i), void *arg);
 
 #ifdef __cplusplus
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <cblas.h>
+#include <omp.h>
 #include <oneapi/dnnl/dnnl.h>
 
 #include "linalg_impl.h"
@@ -404,6 +405,27 @@ od_sbsyrk(size_t N, size_t K, const uint16_t *A, size_t lda, uint16_t *C,
     return sym_plan(N, 0, sb_block, &q);
 }
 
+/* ---- threads ----------------------------------------------------------- */
+
+/* A batch's shares on the OpenMP team oneDNN's own products run on
+ * (Debian's libdnnl is built on libgomp).  After every product that team
+ * spins awhile before it sleeps, and a thread of ours started then would
+ * share a core with a spinning one: on this team the spinning thread
+ * takes the work instead (docs/PERFLOG.md, v7).  Products inside the
+ * parallel region run sequentially (oneDNN starts no nested team).  A
+ * team smaller than n (in a caller's own parallel region: 1) runs the
+ * shares in turn. */
+static void
+od_run_threads(size_t n, void (*fn)(void *arg, size_t i), void *arg)
+{
+#pragma omp parallel num_threads((int)n)
+    {
+        size_t all = (size_t)omp_get_num_threads();
+        for (size_t i = (size_t)omp_get_thread_num(); i < n; i += all)
+            fn(arg, i);
+    }
+}
+
 const muon_linalg_backend muon_linalg_onednn = {
     .name = "onednn",
     .description = "oneDNN: fp32 dnnl_sgemm (AVX-512), native bf16 matmul "
@@ -417,4 +439,5 @@ const muon_linalg_backend muon_linalg_onednn = {
     .caches_shapes = 1,
     .local_new = od_local_new,
     .local_free = od_local_free,
+    .run_threads = od_run_threads,
 };

@@ -137,3 +137,52 @@ muon_linalg_worker_init(muon_linalg_local *l)
     if (omp_set_num_threads)
         omp_set_num_threads(1);
 }
+
+void
+muon_linalg_worker_end(void)
+{
+    in_worker = 0;
+    local = NULL;
+}
+
+/* One started thread's share (muon_linalg_run_threads). */
+typedef struct {
+    void (*fn)(void *arg, size_t i);
+    void *arg;
+    size_t i;
+} share;
+
+static void *
+run_share(void *p)
+{
+    const share *s = p;
+    s->fn(s->arg, s->i);
+    return NULL;
+}
+
+#define MAX_SHARES 256
+
+void
+muon_linalg_run_threads(const muon_linalg_backend *be, size_t n,
+                        void (*fn)(void *arg, size_t i), void *arg)
+{
+    if (be && be->run_threads) {
+        be->run_threads(n, fn, arg);
+        return;
+    }
+    share s[MAX_SHARES];
+    pthread_t tid[MAX_SHARES];
+    int started[MAX_SHARES] = {0};
+    size_t m = n < MAX_SHARES ? n : MAX_SHARES; /* the rest: this thread */
+    for (size_t i = 1; i < m; i++) {
+        s[i] = (share){fn, arg, i};
+        started[i] = !pthread_create(&tid[i], NULL, run_share, &s[i]);
+    }
+    fn(arg, 0);
+    for (size_t i = 1; i < n; i++) {
+        if (i < m && started[i])
+            pthread_join(tid[i], NULL);
+        else
+            fn(arg, i);
+    }
+}
