@@ -1,11 +1,13 @@
 /* test-linalg.c: the backends' symmetric products against an fp64
- * reference at every size where a backend changes strategy, and the linalg
+ * reference at every size where a backend changes strategy, batch workers'
+ * product caches and thread runner, and the linalg
  * module's view of OpenBLAS: which core names count as AVX2/AVX-512 kernel
  * sets (muon_linalg_blas_core_is_avx2, behind `muonlab bench`'s warning) and
  * the core name it reports.  The whole orthogonalizers on every backend are
  * tested in test-bench.c and test-orth.c. */
 #include <check.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,6 +208,180 @@ START_TEST(test_syrk_upper)
 }
 END_TEST
 
+/* ---- batch workers' own product caches ------------------------------- */
+
+#define LC_N 128    /* a batch-sized shape: one full symmetric block */
+#define LC_REPS 40  /* products per thread, all racing each other */
+#define LC_THREADS 3
+
+typedef struct {
+    const muon_linalg_backend *be;
+    muon_linalg_local *local; /* NULL: the shared cache, under its lock */
+    const float *A;           /* LC_N x LC_N */
+    const uint16_t *Ah;       /* the same in bf16 */
+    const float *want;        /* A A^T from the calling thread */
+    const uint16_t *wanth;
+    size_t bad;               /* products whose bits differ from want */
+} lc_job;
+
+static void *
+lc_worker(void *arg)
+{
+    lc_job *j = arg;
+    float *C = malloc(LC_N * LC_N * sizeof *C);
+    uint16_t *Ch = malloc(LC_N * LC_N * sizeof *Ch);
+    if (!C || !Ch) {
+        j->bad = (size_t)-1;
+        free(C);
+        free(Ch);
+        return NULL;
+    }
+    int saved[2];
+    if (j->local) {
+        muon_linalg_batch_begin(saved);
+        muon_linalg_worker_init(j->local);
+    }
+    for (size_t r = 0; r < LC_REPS; r++) {
+        j->be->ssyrk(LC_N, LC_N, 1, j->A, LC_N, 0, C, LC_N);
+        j->bad += memcmp(C, j->want, LC_N * LC_N * sizeof *C) != 0;
+        if (j->be->sbgemm) {
+            j->bad += j->be->sbgemm(0, 1, LC_N, LC_N, LC_N, j->Ah, LC_N,
+                                    j->Ah, LC_N, Ch, LC_N) != MUON_SUCCESS;
+            j->bad += memcmp(Ch, j->wanth, LC_N * LC_N * sizeof *Ch) != 0;
+        }
+    }
+    if (j->local)
+        muon_linalg_batch_end(saved);
+    free(C);
+    free(Ch);
+    return NULL;
+}
+
+/* Threads with caches of their own and one thread on the shared cache run
+ * the same shapes at once, each on its own operands: every result must be
+ * the calling thread's, bit for bit (a cache whose memory objects another
+ * thread re-points mid-product would mix operands). */
+START_TEST(test_local_caches_concurrent)
+{
+    const muon_linalg_backend *const *be = muon_linalg_backends();
+    const size_t nn = LC_N * LC_N;
+    for (size_t b = 0; be[b]; b++) {
+        if (!be[b]->local_new)
+            continue;
+        lc_job job[LC_THREADS + 1];
+        float *buf = malloc(2 * (LC_THREADS + 1) * nn * sizeof *buf);
+        uint16_t *bufh = malloc(2 * (LC_THREADS + 1) * nn * sizeof *bufh);
+        ck_assert(buf && bufh);
+        for (size_t t = 0; t <= LC_THREADS; t++) {
+            float *A = buf + 2 * t * nn, *want = A + nn;
+            uint16_t *Ah = bufh + 2 * t * nn, *wanth = Ah + nn;
+            unsigned long long st = 7 + t;
+            for (size_t i = 0; i < nn; i++) {
+                st = st * 6364136223846793005ull + 1442695040888963407ull;
+                A[i] = muon_round_bf16(
+                    (float)((double)(st >> 40) / 16777216.0 - 0.5));
+                uint32_t u;
+                memcpy(&u, &A[i], sizeof u);
+                Ah[i] = (uint16_t)(u >> 16);
+            }
+            job[t] = (lc_job){be[b], NULL, A, Ah, want, wanth, 0};
+            if (t < LC_THREADS)
+                ck_assert_int_eq(be[b]->local_new(&job[t].local),
+                                 MUON_SUCCESS);
+        }
+        /* The references: each job's products made and run in this thread
+         * first, in the job's cache (its shapes made at set-up, as
+         * muon_orth_set_threads does). */
+        for (size_t t = 0; t <= LC_THREADS; t++) {
+            const lc_job ref = job[t];
+            int saved[2];
+            if (ref.local) {
+                muon_linalg_batch_begin(saved);
+                muon_linalg_worker_init(ref.local);
+            }
+            be[b]->ssyrk(LC_N, LC_N, 1, ref.A, LC_N, 0, (float *)job[t].want,
+                         LC_N);
+            if (be[b]->sbgemm)
+                ck_assert_int_eq(be[b]->sbgemm(0, 1, LC_N, LC_N, LC_N, ref.Ah,
+                                               LC_N, ref.Ah, LC_N,
+                                               (uint16_t *)job[t].wanth,
+                                               LC_N),
+                                 MUON_SUCCESS);
+            if (ref.local)
+                muon_linalg_batch_end(saved);
+        }
+        pthread_t tid[LC_THREADS + 1];
+        for (size_t t = 0; t <= LC_THREADS; t++)
+            ck_assert_int_eq(pthread_create(&tid[t], NULL, lc_worker, &job[t]),
+                             0);
+        size_t bad = 0;
+        for (size_t t = 0; t <= LC_THREADS; t++) {
+            pthread_join(tid[t], NULL);
+            bad += job[t].bad;
+            be[b]->local_free(job[t].local);
+        }
+        ck_assert_msg(bad == 0, "%s: %zu of %d concurrent products differ "
+                      "from the single-thread ones", be[b]->name, bad,
+                      (LC_THREADS + 1) * LC_REPS * (be[b]->sbgemm ? 2 : 1));
+        be[b]->local_free(NULL); /* a no-op, as documented */
+        free(buf);
+        free(bufh);
+    }
+}
+END_TEST
+
+/* muon_linalg_run_threads: every share runs exactly once, on every
+ * backend's runner, also with more shares than threads can be started
+ * for, and from inside a share (nested: then one thread runs them all). */
+typedef struct {
+    const muon_linalg_backend *be;
+    int hits[300];
+    int nested[8];
+} rt_ctx;
+
+static void
+rt_count(void *arg, size_t i)
+{
+    rt_ctx *c = arg;
+    __atomic_add_fetch(&c->hits[i], 1, __ATOMIC_RELAXED);
+}
+
+static void
+rt_nested_one(void *arg, size_t i)
+{
+    __atomic_add_fetch(&((int *)arg)[i], 1, __ATOMIC_RELAXED);
+}
+
+static void
+rt_outer(void *arg, size_t i)
+{
+    rt_ctx *c = arg;
+    if (i == 0)
+        muon_linalg_run_threads(c->be, 8, rt_nested_one, c->nested);
+}
+
+START_TEST(test_run_threads)
+{
+    const muon_linalg_backend *const *be = muon_linalg_backends();
+    static const size_t counts[] = {1, 2, 3, 7, 300};
+    for (size_t b = 0; be[b]; b++) {
+        int bad = 0;
+        for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++) {
+            rt_ctx c = {be[b], {0}, {0}};
+            muon_linalg_run_threads(be[b], counts[k], rt_count, &c);
+            for (size_t i = 0; i < 300; i++)
+                bad += c.hits[i] != (i < counts[k]);
+        }
+        rt_ctx c = {be[b], {0}, {0}};
+        muon_linalg_run_threads(be[b], 2, rt_outer, &c);
+        for (size_t i = 0; i < 8; i++)
+            bad += c.nested[i] != 1;
+        ck_assert_msg(bad == 0, "%s: %d shares ran other than once",
+                      be[b]->name, bad);
+    }
+}
+END_TEST
+
 static Suite *
 linalg_suite(void)
 {
@@ -219,6 +395,8 @@ linalg_suite(void)
     tcase_add_test(tc, test_blas_core_is_openblas_core);
     tcase_add_loop_test(tc, test_syrk_upper, 0,
                         (int)(sizeof syrk_sizes / sizeof syrk_sizes[0]));
+    tcase_add_test(tc, test_local_caches_concurrent);
+    tcase_add_test(tc, test_run_threads);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -16,6 +16,10 @@
 extern "C" {
 #endif
 
+/* Opaque: a backend's product cache for one batch worker (local_new
+ * below). */
+typedef struct muon_linalg_local muon_linalg_local;
+
 typedef struct muon_linalg_backend {
     const char *name;
     const char *description;
@@ -59,6 +63,20 @@ typedef struct muon_linalg_backend {
      * product of each shape, fp32 included: callers that must not allocate
      * inside a step make each of their products once at set-up. */
     int caches_shapes;
+    /* Optional (NULL when products keep no per-shape state): a private
+     * product cache for one batch worker (muon_linalg_worker_init), used by
+     * one thread at a time, so its products queue on no lock shared with
+     * other threads.  local_new sets *out and returns MUON_SUCCESS, or
+     * returns a reported MUON_ENOMEM or MUON_EINTERNAL; the caller owns
+     * the cache and gives it back to local_free of the same backend (NULL
+     * does nothing). */
+    int (*local_new)(muon_linalg_local **out);
+    void (*local_free)(muon_linalg_local *l);
+    /* Optional: runs fn(arg, i) for i = 0..n-1 on the backend's own pool
+     * of threads, up to n at once, the calling thread among them, and
+     * returns when all are done (muon_linalg_run_threads). */
+    void (*run_threads)(size_t n, void (*fn)(void *arg, size_t i),
+                        void *arg);
 } muon_linalg_backend;
 
 /* The default backend: openblas, unless the environment variable
@@ -115,12 +133,30 @@ double muon_linalg_bandwidth(size_t bytes, size_t reps);
 /* Thread control for batch parallelism (independent matrices on separate
  * threads, each with single-threaded products).  batch_begin sets
  * OpenBLAS's (process-wide) thread count to 1 and saves the previous
- * settings in saved, which batch_end restores; worker_init, called first in every worker
- * thread, limits oneDNN's OpenMP team in that thread to 1 (batch_end
- * restores the caller thread's OpenMP setting too). */
+ * settings in saved, which batch_end restores; worker_init, called first
+ * in every worker thread, limits oneDNN's OpenMP team in that thread to 1
+ * and makes local (NULL for none; borrowed, not owned) the cache of that
+ * thread's products until the thread ends or, in the batch's calling
+ * thread, until batch_end (which restores that thread's OpenMP setting
+ * too).  A local cache's primitives should be made for the one thread
+ * that runs them: warm a local cache (make its shapes at set-up) between
+ * batch_begin/worker_init and batch_end too. */
 void muon_linalg_batch_begin(int saved[2]);
 void muon_linalg_batch_end(const int saved[2]);
-void muon_linalg_worker_init(void);
+void muon_linalg_worker_init(muon_linalg_local *local);
+/* Ends a worker's share in its thread (which a pool may reuse for other
+ * work): that thread's products go back to the shared cache. */
+void muon_linalg_worker_end(void);
+
+/* Runs fn(arg, i) for i = 0..n-1, up to n at once, and returns when all
+ * are done: on be's own threads when it has some (be->run_threads:
+ * oneDNN's OpenMP team, already up and spinning after each product, whose
+ * threads ours would otherwise compete with), else on threads started for
+ * the call, i = 0 in the calling thread (an i whose thread cannot start
+ * runs there too, after it).  Each i runs in one thread, from start to
+ * end; fn calls worker_init and worker_end itself. */
+void muon_linalg_run_threads(const muon_linalg_backend *be, size_t n,
+                             void (*fn)(void *arg, size_t i), void *arg);
 
 #ifdef __cplusplus
 }

@@ -135,9 +135,12 @@ int muon_orth_apply_batch_f32(muon_orth_workspace *w, size_t count,
  * is process-wide, so do not run other BLAS work concurrently).  Pays off
  * for many small matrices, whose products are too small to parallelise
  * inside.  Allocates nthreads - 1 sibling workspaces (call it outside hot
- * loops; nthreads = 1 frees them).  Single applies are unaffected.
- * Returns MUON_EINVAL (nthreads 0 or > 256), MUON_ENOMEM, or
- * MUON_SUCCESS. */
+ * loops; nthreads = 1 frees them), and on a backend that caches a
+ * primitive per product shape (linalg.h: local_new) one such cache per
+ * thread, its shapes made here, so that batch calls allocate nothing and
+ * their threads share no lock.  Single applies are unaffected.  Returns
+ * MUON_EINVAL (nthreads 0 or > 256), MUON_ENOMEM, a backend's
+ * MUON_EINTERNAL, or MUON_SUCCESS. */
 int muon_orth_set_threads(muon_orth_workspace *w, size_t nthreads);
 
 /* Accessors. */

@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+#include "muon/linalg.h"
+
 void muon_cblas_dgemm(int ta, int tb, size_t M, size_t N, size_t K,
                       double alpha, const double *A, size_t lda,
                       const double *B, size_t ldb, double beta, double *C,
@@ -17,5 +19,8 @@ void muon_cblas_dsyrk(size_t N, size_t K, double alpha, const double *A,
  * muon_linalg_batch_end in the batch's calling thread): products there run
  * single-threaded and must not queue on a shared primitive cache. */
 int muon_linalg_in_worker(void);
+/* The product cache muon_linalg_worker_init gave this thread (NULL for
+ * none, and outside batches). */
+muon_linalg_local *muon_linalg_worker_local(void);
 
 #endif /* MUON_LINALG_IMPL_H */

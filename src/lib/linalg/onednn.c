@@ -1,15 +1,18 @@
 /* onednn.c: the oneDNN matrix-product backend (Debian libdnnl-dev, 2.6):
  * fp32 products through dnnl_sgemm (AVX-512 kernels), native bf16 products
  * with fp32 accumulation and the blocks of fp32 symmetric products through
- * matmul primitives (created once per shape and cached), symmetric
- * products on (mostly) the upper block triangle only.
+ * matmul primitives (created once per shape and cached: in one shared
+ * cache, or in a batch worker's own), symmetric products on (mostly) the
+ * upper block triangle only.
  * oneDNN has no fp64 products: dgemm/dsyrk go to CBLAS (OpenBLAS).
  */
 #include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cblas.h>
+#include <omp.h>
 #include <oneapi/dnnl/dnnl.h>
 
 #include "linalg_impl.h"
@@ -83,8 +86,8 @@ od_sgemm(int ta, int tb, size_t M, size_t N, size_t K, float alpha,
 
 /* ---- matmul primitives cached per shape -------------------------------- *
  * For the bf16 products, and for the fp32 blocks of symmetric products,
- * where the matmul primitive's brgemm kernels run A B^T 1.2-1.6x faster
- * than dnnl_sgemm at these shapes (docs/PERFLOG.md, v6). */
+ * where the matmul primitive's brgemm kernels run A B^T 1.1-1.6x faster
+ * than dnnl_sgemm at these shapes (docs/PERFLOG.md, v6 and v7). */
 
 typedef struct {
     int used;
@@ -95,25 +98,47 @@ typedef struct {
     dnnl_memory_t src, wei, dst; /* handles re-pointed at every call */
 } mm_entry;
 
+/* A set of entries and the stream they run on, used by one thread at a
+ * time: the shared cache under its lock, or a batch worker's own. */
+typedef struct {
+    dnnl_stream_t stream;
+    size_t n, next; /* entries; round-robin victim when all are used */
+    mm_entry *e;
+} mm_cache;
+
 #define MM_CACHE 256
+/* A worker's cache serves one workspace's shapes: a handful (two
+ * symmetric products of up to a few blocks each, one bf16 product). */
+#define MM_LOCAL 32
+
+static mm_entry mm_shared[MM_CACHE];
 
 static struct {
     pthread_mutex_t lock;
     pthread_once_t once;
     dnnl_status_t init_status;
-    dnnl_engine_t engine;
-    dnnl_stream_t stream;
-    size_t next; /* round-robin victim when the cache is full */
-    mm_entry e[MM_CACHE];
+    dnnl_engine_t engine; /* one engine serves every cache */
+    mm_cache c;
 } mm = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_ONCE_INIT, dnnl_success, NULL,
-        NULL, 0, {{0}}};
+        {NULL, MM_CACHE, 0, mm_shared}};
+
+/* A batch worker's cache (linalg.h: local_new).  Its primitives are made
+ * in a thread limited to one OpenMP thread (batch_begin/worker_init), as
+ * the worker that runs them is: a primitive divides its work for the
+ * thread count it was made with.  (Run in a worker, one made for the whole
+ * machine still starts no OpenMP team there: strace counts one clone per
+ * two-thread batch either way.) */
+struct muon_linalg_local {
+    mm_cache c;
+    mm_entry e[MM_LOCAL];
+};
 
 static void
 mm_init(void)
 {
     mm.init_status = dnnl_engine_create(&mm.engine, dnnl_cpu, 0);
     if (mm.init_status == dnnl_success)
-        mm.init_status = dnnl_stream_create(&mm.stream, mm.engine,
+        mm.init_status = dnnl_stream_create(&mm.c.stream, mm.engine,
                                             dnnl_stream_default_flags);
 }
 
@@ -185,62 +210,117 @@ mm_entry_make(mm_entry *e, dnnl_data_type_t dt, dnnl_data_type_t cdt, int ta,
     return dnnl_success;
 }
 
-/* C = op(A) op(B) through the cached primitive for this shape (created on
- * first use): A and B of type dt, C of type cdt (a bf16 C is the fp32
- * accumulation rounded once, to nearest even).  M, N, K > 0.  Returns the
- * dnnl status. */
-static dnnl_status_t
-mm_run(dnnl_data_type_t dt, dnnl_data_type_t cdt, int ta, int tb, size_t M,
-       size_t N, size_t K, const void *A, size_t lda, const void *B,
-       size_t ldb, void *C, size_t ldc)
+/* The entry of c for this shape, created on first use (evicting
+ * round-robin when c is full); NULL with *st set when creation fails. */
+static mm_entry *
+mm_lookup(mm_cache *c, dnnl_data_type_t dt, dnnl_data_type_t cdt, int ta,
+          int tb, size_t M, size_t N, size_t K, size_t lda, size_t ldb,
+          size_t ldc, dnnl_status_t *st)
 {
-    pthread_once(&mm.once, mm_init);
-    if (mm.init_status != dnnl_success)
-        return mm.init_status;
-    pthread_mutex_lock(&mm.lock);
-    mm_entry *e = NULL;
-    for (size_t i = 0; i < MM_CACHE; i++) {
-        mm_entry *x = &mm.e[i];
+    for (size_t i = 0; i < c->n; i++) {
+        mm_entry *x = &c->e[i];
         if (x->used && x->dt == dt && x->cdt == cdt && x->ta == ta &&
-            x->tb == tb &&
-            x->M == M && x->N == N && x->K == K && x->lda == lda &&
-            x->ldb == ldb && x->ldc == ldc) {
-            e = x;
-            break;
-        }
+            x->tb == tb && x->M == M && x->N == N && x->K == K &&
+            x->lda == lda && x->ldb == ldb && x->ldc == ldc)
+            return x;
     }
+    size_t slot = c->n;
+    for (size_t i = 0; i < c->n && slot == c->n; i++)
+        if (!c->e[i].used)
+            slot = i;
+    if (slot == c->n) {
+        slot = c->next;
+        c->next = (c->next + 1) % c->n;
+        mm_entry_clear(&c->e[slot]);
+    }
+    *st = mm_entry_make(&c->e[slot], dt, cdt, ta, tb, M, N, K, lda, ldb, ldc);
+    return *st == dnnl_success ? &c->e[slot] : NULL;
+}
+
+/* C = op(A) op(B) through c's entry for this shape.  The entry's memory
+ * objects are re-pointed at A, B and C, so c must not be used by another
+ * thread until this returns. */
+static dnnl_status_t
+mm_run_in(mm_cache *c, dnnl_data_type_t dt, dnnl_data_type_t cdt, int ta,
+          int tb, size_t M, size_t N, size_t K, const void *A, size_t lda,
+          const void *B, size_t ldb, void *C, size_t ldc)
+{
     dnnl_status_t st;
-    if (!e) {
-        size_t slot = MM_CACHE;
-        for (size_t i = 0; i < MM_CACHE && slot == MM_CACHE; i++)
-            if (!mm.e[i].used)
-                slot = i;
-        if (slot == MM_CACHE) {
-            slot = mm.next;
-            mm.next = (mm.next + 1) % MM_CACHE;
-            mm_entry_clear(&mm.e[slot]);
-        }
-        st = mm_entry_make(&mm.e[slot], dt, cdt, ta, tb, M, N, K, lda, ldb,
-                           ldc);
-        if (st != dnnl_success) {
-            pthread_mutex_unlock(&mm.lock);
-            return st;
-        }
-        e = &mm.e[slot];
-    }
-    /* The memory objects are shared by all callers of this shape: keep the
-     * lock through the execution. */
+    mm_entry *e = mm_lookup(c, dt, cdt, ta, tb, M, N, K, lda, ldb, ldc, &st);
+    if (!e)
+        return st;
     dnnl_memory_set_data_handle(e->src, (void *)A);
     dnnl_memory_set_data_handle(e->wei, (void *)B);
     dnnl_memory_set_data_handle(e->dst, C);
     dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, e->src},
                                {DNNL_ARG_WEIGHTS, e->wei},
                                {DNNL_ARG_DST, e->dst}};
-    st = dnnl_primitive_execute(e->prim, mm.stream, 3, args);
+    st = dnnl_primitive_execute(e->prim, c->stream, 3, args);
     if (st == dnnl_success)
-        st = dnnl_stream_wait(mm.stream);
+        st = dnnl_stream_wait(c->stream);
+    return st;
+}
+
+/* C = op(A) op(B) through the cached primitive for this shape (created on
+ * first use): A and B of type dt, C of type cdt (a bf16 C is the fp32
+ * accumulation rounded once, to nearest even).  M, N, K > 0.  In a batch
+ * worker with a cache of its own, that cache serves, without a lock;
+ * elsewhere the shared cache, under its lock.  Returns the dnnl status. */
+static dnnl_status_t
+mm_run(dnnl_data_type_t dt, dnnl_data_type_t cdt, int ta, int tb, size_t M,
+       size_t N, size_t K, const void *A, size_t lda, const void *B, size_t ldb,
+       void *C, size_t ldc)
+{
+    pthread_once(&mm.once, mm_init);
+    if (mm.init_status != dnnl_success)
+        return mm.init_status;
+    muon_linalg_local *l = muon_linalg_worker_local();
+    if (l)
+        return mm_run_in(&l->c, dt, cdt, ta, tb, M, N, K, A, lda, B, ldb, C,
+                         ldc);
+    /* The shared memory objects: keep the lock through the execution. */
+    pthread_mutex_lock(&mm.lock);
+    dnnl_status_t st =
+        mm_run_in(&mm.c, dt, cdt, ta, tb, M, N, K, A, lda, B, ldb, C, ldc);
     pthread_mutex_unlock(&mm.lock);
     return st;
+}
+
+static void
+od_local_free(muon_linalg_local *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < MM_LOCAL; i++)
+        mm_entry_clear(&l->e[i]);
+    if (l->c.stream)
+        dnnl_stream_destroy(l->c.stream);
+    free(l);
+}
+
+static int
+od_local_new(muon_linalg_local **out)
+{
+    pthread_once(&mm.once, mm_init);
+    if (mm.init_status != dnnl_success)
+        return MUON_ERROR(MUON_EINTERNAL, "onednn: no CPU engine (dnnl "
+                          "status %d)", (int)mm.init_status);
+    muon_linalg_local *l = calloc(1, sizeof *l);
+    if (!l)
+        return MUON_ERROR(MUON_ENOMEM, "onednn: out of memory for a "
+                          "worker's primitive cache");
+    l->c = (mm_cache){NULL, MM_LOCAL, 0, l->e};
+    dnnl_status_t st =
+        dnnl_stream_create(&l->c.stream, mm.engine, dnnl_stream_default_flags);
+    if (st != dnnl_success) {
+        od_local_free(l);
+        return MUON_ERROR(st == dnnl_out_of_memory ? MUON_ENOMEM
+                                                   : MUON_EINTERNAL,
+                          "onednn: a worker's stream (dnnl status %d)",
+                          (int)st);
+    }
+    *out = l;
+    return MUON_SUCCESS;
 }
 
 static int
@@ -280,12 +360,12 @@ s_block(void *ctx, size_t i, size_t j, size_t M, size_t N)
     const s_sym *q = ctx;
     const float *a = q->A + i * q->lda, *b = q->A + j * q->lda;
     float *c = q->C + i * q->ldc + j;
-    /* The cached primitive serves the plain product (alpha 1, beta 0) in
-     * threads outside a batch (whose workers would queue on the cache's
-     * lock); dnnl_sgemm serves the rest, and any shape the primitive
-     * refuses. */
+    /* The cached primitive serves the plain product (alpha 1, beta 0)
+     * outside batches and in batch workers with a cache of their own (the
+     * others would queue on the shared cache's lock); dnnl_sgemm serves
+     * the rest, and any shape the primitive refuses. */
     if (q->alpha == 1.0f && q->beta == 0.0f && q->K > 0 &&
-        !muon_linalg_in_worker() &&
+        (!muon_linalg_in_worker() || muon_linalg_worker_local()) &&
         mm_run(dnnl_f32, dnnl_f32, 0, 1, M, N, q->K, a, q->lda, b, q->lda, c,
                q->ldc) == dnnl_success)
         return 0;
@@ -325,6 +405,27 @@ od_sbsyrk(size_t N, size_t K, const uint16_t *A, size_t lda, uint16_t *C,
     return sym_plan(N, 0, sb_block, &q);
 }
 
+/* ---- threads ----------------------------------------------------------- */
+
+/* A batch's shares on the OpenMP team oneDNN's own products run on
+ * (Debian's libdnnl is built on libgomp).  After every product that team
+ * spins awhile before it sleeps, and a thread of ours started then would
+ * share a core with a spinning one: on this team the spinning thread
+ * takes the work instead (docs/PERFLOG.md, v7).  Products inside the
+ * parallel region run sequentially (oneDNN starts no nested team).  A
+ * team smaller than n (in a caller's own parallel region: 1) runs the
+ * shares in turn. */
+static void
+od_run_threads(size_t n, void (*fn)(void *arg, size_t i), void *arg)
+{
+#pragma omp parallel num_threads((int)n)
+    {
+        size_t all = (size_t)omp_get_num_threads();
+        for (size_t i = (size_t)omp_get_thread_num(); i < n; i += all)
+            fn(arg, i);
+    }
+}
+
 const muon_linalg_backend muon_linalg_onednn = {
     .name = "onednn",
     .description = "oneDNN: fp32 dnnl_sgemm (AVX-512), native bf16 matmul "
@@ -336,4 +437,7 @@ const muon_linalg_backend muon_linalg_onednn = {
     .sbgemm = od_sbgemm,
     .sbsyrk = od_sbsyrk,
     .caches_shapes = 1,
+    .local_new = od_local_new,
+    .local_free = od_local_free,
+    .run_threads = od_run_threads,
 };

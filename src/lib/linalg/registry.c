@@ -105,6 +105,7 @@ muon_linalg_batch_begin(int saved[2])
 /* Set by worker_init in each thread of a batch (the calling thread
  * included), cleared by batch_end in the calling thread. */
 static __thread int in_worker;
+static __thread muon_linalg_local *local;
 
 int
 muon_linalg_in_worker(void)
@@ -112,19 +113,76 @@ muon_linalg_in_worker(void)
     return in_worker;
 }
 
+muon_linalg_local *
+muon_linalg_worker_local(void)
+{
+    return local;
+}
+
 void
 muon_linalg_batch_end(const int saved[2])
 {
     in_worker = 0;
+    local = NULL;
     openblas_set_num_threads(saved[0] > 0 ? saved[0] : 1);
     if (omp_set_num_threads && saved[1] > 0)
         omp_set_num_threads(saved[1]);
 }
 
 void
-muon_linalg_worker_init(void)
+muon_linalg_worker_init(muon_linalg_local *l)
 {
     in_worker = 1;
+    local = l;
     if (omp_set_num_threads)
         omp_set_num_threads(1);
+}
+
+void
+muon_linalg_worker_end(void)
+{
+    in_worker = 0;
+    local = NULL;
+}
+
+/* One started thread's share (muon_linalg_run_threads). */
+typedef struct {
+    void (*fn)(void *arg, size_t i);
+    void *arg;
+    size_t i;
+} share;
+
+static void *
+run_share(void *p)
+{
+    const share *s = p;
+    s->fn(s->arg, s->i);
+    return NULL;
+}
+
+#define MAX_SHARES 256
+
+void
+muon_linalg_run_threads(const muon_linalg_backend *be, size_t n,
+                        void (*fn)(void *arg, size_t i), void *arg)
+{
+    if (be && be->run_threads) {
+        be->run_threads(n, fn, arg);
+        return;
+    }
+    share s[MAX_SHARES];
+    pthread_t tid[MAX_SHARES];
+    int started[MAX_SHARES] = {0};
+    size_t m = n < MAX_SHARES ? n : MAX_SHARES; /* the rest: this thread */
+    for (size_t i = 1; i < m; i++) {
+        s[i] = (share){fn, arg, i};
+        started[i] = !pthread_create(&tid[i], NULL, run_share, &s[i]);
+    }
+    fn(arg, 0);
+    for (size_t i = 1; i < n; i++) {
+        if (i < m && started[i])
+            pthread_join(tid[i], NULL);
+        else
+            fn(arg, i);
+    }
 }

@@ -4,16 +4,38 @@
 #include <float.h>
 #include <limits.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "muon/status.h"
 #include "orth_impl.h"
 
-muon_orth_workspace *
-muon_orth_alloc(const muon_orth_type *T, const muon_orth_params *p, size_t m,
-                size_t n)
+static int batch_cache(muon_orth_workspace *w);
+
+/* Makes the algorithm's product shapes (orth_impl.h: warm) in the cache
+ * w's products will use: w's own, in this thread set up as a batch
+ * worker's (one OpenMP thread, as in the batch), when w has one; the
+ * backend's shared one otherwise. */
+static int
+warm(muon_orth_workspace *w)
+{
+    if (!w->type->ops->warm)
+        return MUON_SUCCESS;
+    if (!w->local)
+        return w->type->ops->warm(w);
+    int saved[2];
+    muon_linalg_batch_begin(saved);
+    muon_linalg_worker_init(w->local);
+    int rc = w->type->ops->warm(w);
+    muon_linalg_batch_end(saved);
+    return rc;
+}
+
+/* A workspace; for batch threads (batch != 0), with a product cache of its
+ * own warmed instead of the shared one. */
+static muon_orth_workspace *
+orth_alloc(const muon_orth_type *T, const muon_orth_params *p, size_t m,
+           size_t n, int batch)
 {
     if (!T || !p)
         return MUON_ERROR_NULL(MUON_EINVAL, "muon_orth_alloc: NULL type or "
@@ -51,14 +73,35 @@ muon_orth_alloc(const muon_orth_type *T, const muon_orth_params *p, size_t m,
         return MUON_ERROR_NULL(MUON_ENOMEM, "%s: out of memory for %zu x %zu",
                                T->name, m, n);
     }
-    if (T->ops->alloc && T->ops->alloc(w)) {
+    if ((T->ops->alloc && T->ops->alloc(w)) ||
+        (batch ? batch_cache(w) : warm(w))) {
         muon_orth_free(w);
         return NULL;
     }
     return w;
 }
 
+muon_orth_workspace *
+muon_orth_alloc(const muon_orth_type *T, const muon_orth_params *p, size_t m,
+                size_t n)
+{
+    return orth_alloc(T, p, m, n, 0);
+}
+
 #define MUON_ORTH_MAX_THREADS 256
+
+/* Gives w the product cache of a batch thread (linalg.h: local_new), when
+ * its backend and algorithm have any use for one, and makes w's shapes
+ * there: workers then share no primitive, and no lock, with other
+ * threads. */
+static int
+batch_cache(muon_orth_workspace *w)
+{
+    if (!w->be->local_new || !w->type->ops->warm || w->m == 0 || w->n == 0)
+        return MUON_SUCCESS;
+    int rc = w->be->local_new(&w->local);
+    return rc ? rc : warm(w);
+}
 
 static void
 free_siblings(muon_orth_workspace *w)
@@ -68,6 +111,9 @@ free_siblings(muon_orth_workspace *w)
     free(w->sib);
     w->sib = NULL;
     w->nthreads = 1;
+    if (w->local)
+        w->be->local_free(w->local);
+    w->local = NULL;
 }
 
 int
@@ -84,14 +130,14 @@ muon_orth_set_threads(muon_orth_workspace *w, size_t nthreads)
     if (!w->sib)
         return MUON_ERROR(MUON_ENOMEM, "%s: out of memory", w->type->name);
     w->nthreads = nthreads;
-    for (size_t i = 0; i + 1 < nthreads; i++) {
-        w->sib[i] = muon_orth_alloc(w->type, &w->p, w->m, w->n);
-        if (!w->sib[i]) {
-            free_siblings(w);
-            return MUON_ENOMEM;
-        }
-    }
-    return MUON_SUCCESS;
+    /* w is the batch's thread 0: it needs a worker's cache too. */
+    int rc = batch_cache(w);
+    for (size_t i = 0; !rc && i + 1 < nthreads; i++)
+        if (!(w->sib[i] = orth_alloc(w->type, &w->p, w->m, w->n, 1)))
+            rc = MUON_ENOMEM;
+    if (rc)
+        free_siblings(w);
+    return rc;
 }
 
 void

@@ -166,12 +166,13 @@ typedef struct {
     int rc;
 } FN(batch_job);
 
-static void *
-FN(batch_worker)(void *arg)
+/* Runs share i of a batch (muon_linalg_run_threads). */
+static void
+FN(batch_share)(void *arg, size_t i)
 {
-    FN(batch_job) *j = arg;
+    FN(batch_job) *j = (FN(batch_job) *)arg + i;
     size_t mn = j->w->m * j->w->n;
-    muon_linalg_worker_init();
+    muon_linalg_worker_init(j->w->local);
     j->fail_k = j->count;
     j->rc = MUON_SUCCESS;
     for (size_t k = j->id; k < j->count; k += j->nt) {
@@ -182,7 +183,7 @@ FN(batch_worker)(void *arg)
             break;
         }
     }
-    return NULL;
+    muon_linalg_worker_end();
 }
 
 int
@@ -199,29 +200,15 @@ FN(muon_orth_apply_batch)(muon_orth_workspace *w, size_t count, const IN *G,
         }
         return MUON_SUCCESS;
     }
-    /* Interleaved assignment balances equal-sized matrices; each thread
-     * owns one workspace (w itself for thread 0). */
+    /* Interleaved assignment balances equal-sized matrices; each share
+     * owns one workspace (w itself for share 0). */
     FN(batch_job) jobs[MUON_ORTH_MAX_THREADS];
-    pthread_t tid[MUON_ORTH_MAX_THREADS];
-    int started[MUON_ORTH_MAX_THREADS] = {0};
     int saved[2];
     muon_linalg_batch_begin(saved);
-    for (size_t i = 0; i < nt; i++) {
+    for (size_t i = 0; i < nt; i++)
         jobs[i] = (FN(batch_job)){i ? w->sib[i - 1] : w, i, nt, count, G, O,
                                   count, MUON_SUCCESS};
-        if (i > 0)
-            started[i] = !pthread_create(&tid[i], NULL, FN(batch_worker),
-                                         &jobs[i]);
-    }
-    /* Thread 0 works in the caller; a thread that could not start has its
-     * share done here too. */
-    FN(batch_worker)(&jobs[0]);
-    for (size_t i = 1; i < nt; i++) {
-        if (started[i])
-            pthread_join(tid[i], NULL);
-        else
-            FN(batch_worker)(&jobs[i]);
-    }
+    muon_linalg_run_threads(w->be, nt, FN(batch_share), jobs);
     muon_linalg_batch_end(saved);
     size_t fk = count;
     int rc = MUON_SUCCESS;

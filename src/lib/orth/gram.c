@@ -67,6 +67,15 @@ gram_alloc(muon_orth_workspace *w)
     if (!s->R || !s->R2 || !s->Z || !s->Q || !s->T || !s->Y)
         return MUON_ERROR(MUON_ENOMEM, "%s: out of memory for %zu x %zu "
                           "workspace", w->type->name, w->rows, w->cols);
+    return MUON_SUCCESS;
+}
+
+/* The symmetric products' shapes, made once (orth_impl.h), on Y's zeros or
+ * an earlier apply's leftovers (defined either way). */
+static int
+gram_warm(muon_orth_workspace *w)
+{
+    gram_state *s = w->state;
     muon_orth_warm_symmetric(w, s->Y, s->R, s->R2);
     return MUON_SUCCESS;
 }
@@ -115,6 +124,7 @@ const struct muon_orth_ops muon_orth_gram_ops = {
     .name = "gram",
     .fp64_only = 0,
     .alloc = gram_alloc,
+    .warm = gram_warm,
     .free = gram_free,
     .apply = gram_apply,
     .flops = gram_flops,

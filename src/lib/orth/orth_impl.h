@@ -16,6 +16,12 @@ struct muon_orth_ops {
     const char *name;
     int fp64_only; /* computes in fp64 whatever the precision */
     int (*alloc)(muon_orth_workspace *w);
+    /* Optional: makes each of the backend's products once (on defined
+     * data, results unused) so that a backend that caches shapes
+     * (linalg.h) has them before apply.  Called by the front end after
+     * alloc, and again when batch threads give the workspace a product
+     * cache of its own. */
+    int (*warm)(muon_orth_workspace *w);
     void (*free)(muon_orth_workspace *w);
     int (*apply)(muon_orth_workspace *w, void **result);
     double (*flops)(const muon_orth_params *p, size_t s, size_t l);
@@ -37,6 +43,10 @@ struct muon_orth_workspace {
      * workspaces with the same type, params and shape. */
     size_t nthreads;
     struct muon_orth_workspace **sib;
+    /* The products' cache in batch threads (be->local_new; NULL when the
+     * backend has none or the workspace is not in a batch of 2 or more
+     * threads), owned by this workspace. */
+    muon_linalg_local *local;
 };
 
 /* A backend that creates a primitive per product shape (linalg.h,

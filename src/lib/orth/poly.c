@@ -107,15 +107,7 @@ poly_alloc(muon_orth_workspace *w)
         if (!s->Xh || !s->Yh || !s->Ah || !s->Bh)
             return MUON_ERROR(MUON_ENOMEM, "%s: out of memory for %zu x %zu "
                               "bf16 workspace", w->type->name, r, c);
-        /* Create and cache the backend's primitives for every shape used
-         * now (on defined zeros), so that apply never allocates
-         * (linalg.h). */
-        int rc_ = w->be->sbsyrk(r, c, s->Xh, c, s->Ah, r);
-        if (!rc_)
-            rc_ = w->be->sbsyrk(r, r, s->Ah, r, s->Bh, r);
-        if (!rc_)
-            rc_ = w->be->sbgemm(0, 0, r, c, r, s->Bh, r, s->Xh, c, s->Yh, c);
-        return rc_;
+        return MUON_SUCCESS;
     }
     size_t el = w->use_f64 ? sizeof(double) : sizeof(float);
     /* calloc: the warm-up below multiplies defined zeros. */
@@ -125,8 +117,27 @@ poly_alloc(muon_orth_workspace *w)
     if (!s->A || !s->B || !s->Y)
         return MUON_ERROR(MUON_ENOMEM, "%s: out of memory for %zu x %zu "
                           "workspace", w->type->name, r, c);
-    muon_orth_warm_symmetric(w, s->Y, s->A, s->B);
     return MUON_SUCCESS;
+}
+
+/* Creates and caches the backend's primitives for every shape apply uses,
+ * so that apply never allocates (linalg.h).  The operands are defined:
+ * alloc's zeros, or what an earlier apply left in its scratch. */
+static int
+poly_warm(muon_orth_workspace *w)
+{
+    poly_state *s = w->state;
+    size_t r = w->rows, c = w->cols;
+    if (!s->Xh) {
+        muon_orth_warm_symmetric(w, s->Y, s->A, s->B);
+        return MUON_SUCCESS;
+    }
+    int rc_ = w->be->sbsyrk(r, c, s->Xh, c, s->Ah, r);
+    if (!rc_)
+        rc_ = w->be->sbsyrk(r, r, s->Ah, r, s->Bh, r);
+    if (!rc_)
+        rc_ = w->be->sbgemm(0, 0, r, c, r, s->Bh, r, s->Xh, c, s->Yh, c);
+    return rc_;
 }
 
 static int
@@ -159,6 +170,7 @@ const struct muon_orth_ops muon_orth_poly_ops = {
     .name = "polynomial",
     .fp64_only = 0,
     .alloc = poly_alloc,
+    .warm = poly_warm,
     .free = poly_free,
     .apply = poly_apply,
     .flops = poly_flops,
