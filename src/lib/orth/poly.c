@@ -110,7 +110,7 @@ poly_alloc(muon_orth_workspace *w)
         return MUON_SUCCESS;
     }
     size_t el = w->use_f64 ? sizeof(double) : sizeof(float);
-    /* calloc: the warm-up below multiplies defined zeros. */
+    /* calloc: poly_warm multiplies defined zeros. */
     s->A = calloc(rr, el);
     s->B = calloc(rr, el);
     s->Y = calloc(rc, el);
