@@ -305,11 +305,12 @@ float_bits(float v) /* v a bf16 value */
 START_TEST(bf16_passes_exact)
 {
     muon_lowp_set_isa(_i); /* each instruction set this CPU has */
-    enum { N = 77, NMAX = 200 };
+    /* N and NMAX are past NATIVE_PAR_MIN (lowp.c): split across threads. */
+    enum { N = 70001, NMAX = 400 };
     static uint16_t x[N], y[N], xs[N];
     static float f[N];
     const float a = 3.4445f, b = -4.7750f, c = 2.0315f;
-    for (size_t n = 0; n <= N; n++) {
+    for (size_t n = 0; n <= N; n = n < 77 ? n + 1 : n == 77 ? N : N + 1) {
         for (size_t i = 0; i < n; i++) {
             x[i] = float_bits(muon_round_bf16((float)(i % 13) / 7.0f - 0.9f));
             y[i] = float_bits(muon_round_bf16(1.0f / (float)(i + 3)));
@@ -343,7 +344,8 @@ START_TEST(bf16_passes_exact)
     static uint16_t A[NMAX * NMAX], B[NMAX * NMAX];
     static float W[NMAX * NMAX];
     for (int withc = 0; withc < 2; withc++)
-        for (size_t n = 0; n <= NMAX; n += n < 72 ? 1 : 64) {
+        for (size_t n = 0; n <= NMAX;
+             n = n < 72 ? n + 1 : n < 200 ? n + 64 : n == 200 ? NMAX : NMAX + 1) {
             const float cc = withc ? c : 0.0f;
             for (size_t i = 0; i < n; i++)
                 for (size_t j = 0; j < n; j++) {

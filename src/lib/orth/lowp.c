@@ -11,6 +11,9 @@
  * round-to-nearest-even is IEEE binary16 rounding, as is (_Float16)x.
  */
 #include <immintrin.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include <string.h>
 
 #include "orth_impl.h"
@@ -343,13 +346,36 @@ bf16_comb_w(float b, float c, const uint16_t *A, uint16_t *B, size_t n)
      : have_vec()            ? name##_vec(__VA_ARGS__)                         \
                              : 0)
 
+/* The native passes run in a thread whose OpenMP team (oneDNN's) is up
+ * and spinning between products: large ones are split across it.  Each
+ * thread's part starts at a multiple of 16 elements. */
+#define NATIVE_PAR_MIN 65536
+
+static void
+omp_part(size_t n, size_t *lo, size_t *hi)
+{
+#ifdef _OPENMP
+    size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
+#else
+    size_t t = 0, nt = 1;
+#endif
+    size_t chunk = ((n + nt - 1) / nt + 15) & ~(size_t)15;
+    *lo = t * chunk < n ? t * chunk : n;
+    *hi = *lo + chunk < n ? *lo + chunk : n;
+}
+
 void
 muon_bf16_axpy(float a, uint16_t *x, const uint16_t *y, size_t n)
 {
-    size_t i = NATIVE_LOOP(bf16_axpy, a, x, y, n);
-    for (; i < n; i++) {
-        float ax = rnd(MUON_BF16, a * bf16_float(x[i]));
-        x[i] = bf16_bits(rnd(MUON_BF16, ax + bf16_float(y[i])));
+#pragma omp parallel if (n >= NATIVE_PAR_MIN)
+    {
+        size_t lo, hi;
+        omp_part(n, &lo, &hi);
+        size_t i = lo + NATIVE_LOOP(bf16_axpy, a, x + lo, y + lo, hi - lo);
+        for (; i < hi; i++) {
+            float ax = rnd(MUON_BF16, a * bf16_float(x[i]));
+            x[i] = bf16_bits(rnd(MUON_BF16, ax + bf16_float(y[i])));
+        }
     }
 }
 
@@ -358,6 +384,7 @@ void
 muon_bf16_comb_sym(uint16_t *B, const uint16_t *A, size_t n, float b,
                    float c)
 {
+#pragma omp parallel for schedule(dynamic, 16) if (n * n >= 2 * NATIVE_PAR_MIN)
     for (size_t i = 0; i < n; i++) {
         /* From the aligned column at or left of the diagonal: the few
          * lower-triangle elements combined on the way are overwritten by
