@@ -7,12 +7,30 @@ they can be appended to its CSV:
     muonlab bench --format csv ... > out.csv
     scripts/bench_torch.py --shape 1024x4096 --precision fp32,bf16 --noheader >> out.csv
 
+With --pair MUONLAB it instead alternates, shape by shape, R rounds of the
+reference (in this process) with `MUONLAB bench` at the same shape, and
+prints each round's speed-up (reference median time / muonlab median time,
+the same flops on both sides) and their median: rounds a few seconds apart
+see the same machine load, where two separate runs minutes apart may not.
+torch fp32 is paired with muonlab fp32, torch bf16 with native bf16 (bf16n).
+torch runs on every online CPU (--threads), as muonlab does: its own default
+here is one thread.  fp32 products go through OpenBLAS, whose own threads
+fight torch's on 2 vCPUs (fp32 is faster with --threads 1 there); bf16 ones
+through oneDNN:
+
+    scripts/bench_torch.py --pair build/src/cli/muonlab --backend onednn \
+        --shape 512x512,1024x1024 --precision bf16 --rounds 9
+
 Exits 0 with a message on stderr when torch is not installed (Debian:
 apt-get install python3-torch); the tests never need it.
 """
 import argparse
+import csv
+import io
+import os
 import resource
 import statistics
+import subprocess
 import sys
 import time
 
@@ -30,6 +48,15 @@ def main():
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("--noheader", action="store_true")
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 1,
+                    help="torch's threads (default: every online CPU, as "
+                    "muonlab uses; torch's own default can be fewer)")
+    ap.add_argument("--pair", metavar="MUONLAB",
+                    help="alternate with this muonlab binary (see above)")
+    ap.add_argument("--backend", default="onednn",
+                    help="muonlab's backend with --pair (default onednn)")
+    ap.add_argument("--rounds", type=int, default=9,
+                    help="alternations per shape with --pair (default 9)")
     a = ap.parse_args()
     try:
         import torch
@@ -37,6 +64,7 @@ def main():
         print("bench_torch.py: torch is not installed (apt-get install "
               "python3-torch); no reference rows", file=sys.stderr)
         return 0
+    torch.set_num_threads(a.threads)
 
     def ns5(G, steps, dtype):
         # KellerJordan/Muon zeropower_via_newtonschulz5, op for op.
@@ -72,6 +100,8 @@ def main():
         f = 2.0 * M * N * K / 1e9
         return f / sec, f / tmin
 
+    if a.pair:
+        return pair(a, torch, ns5, timed)
     if not a.noheader:
         print("# impl=pytorch torch=%s threads=%d" % (torch.__version__,
                                                     torch.get_num_threads()))
@@ -102,6 +132,46 @@ def main():
                    gf_best / gemm_best, gf_best / big[prec][1]]
             print(",".join(repr(v) if isinstance(v, float) else str(v)
                            for v in row))
+            sys.stdout.flush()
+    return 0
+
+
+def muonlab_time(a, shape, prec):
+    """Median time of one `muonlab bench` run at this shape."""
+    cmd = [a.pair, "bench", "--method", "ns5", "--shape", shape,
+           "--precision", {"fp32": "fp32", "bf16": "bf16n"}[prec],
+           "--backend", a.backend, "--steps", str(a.steps),
+           "--reps", str(a.reps), "--format", "csv"]
+    out = subprocess.run(cmd, check=True, capture_output=True,
+                         text=True).stdout
+    rows = [r for r in csv.DictReader(
+        io.StringIO("".join(l for l in out.splitlines(True)
+                            if not l.startswith("#"))))]
+    if len(rows) != 1:
+        raise SystemExit("bench_torch.py: %s gave %d rows" % (cmd, len(rows)))
+    return float(rows[0]["time_s"])
+
+
+def pair(a, torch, ns5, timed):
+    print("# impl=pytorch torch=%s threads=%d, paired with %s --backend %s"
+          % (torch.__version__, torch.get_num_threads(), a.pair, a.backend))
+    print("shape,precision,rounds,speedup_median,speedup_min,speedup_max,"
+          "speedups")
+    for shape in a.shape.split(","):
+        m, n = (int(v) for v in shape.lower().split("x"))
+        torch.manual_seed(1)
+        G = torch.randn(m, n)
+        for prec in a.precision.split(","):
+            dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[prec]
+            ratios = []
+            for _ in range(a.rounds):
+                with torch.no_grad():
+                    ref = timed(lambda: ns5(G, a.steps, dtype), a.reps)[0]
+                ratios.append(ref / muonlab_time(a, shape, prec))
+            print("%s,%s,%d,%.3f,%.3f,%.3f,%s" % (
+                shape, prec, a.rounds, statistics.median(ratios),
+                min(ratios), max(ratios),
+                " ".join("%.2f" % r for r in ratios)))
             sys.stdout.flush()
     return 0
 
