@@ -36,8 +36,13 @@
 typedef int (*sym_block_fn)(void *ctx, size_t i, size_t j, size_t M,
                             size_t N);
 
+static size_t team_threads(void);
+static int sym_panels_team(size_t N, size_t off, sym_block_fn f, void *ctx,
+                           size_t team);
+
 /* Calls f for each block of the upper triangle of an N x N symmetric
- * product whose first row is off; stops at the first non-zero return. */
+ * product whose first row is off; stops at the first non-zero return.
+ * Panels run on the OpenMP team when there is one (sym_panels_team). */
 static int
 sym_plan(size_t N, size_t off, sym_block_fn f, void *ctx)
 {
@@ -54,6 +59,9 @@ sym_plan(size_t N, size_t off, sym_block_fn f, void *ctx)
             return rc;
         return sym_plan(N - h, off + h, f, ctx);
     }
+    size_t team = team_threads();
+    if (team >= 2)
+        return sym_panels_team(N, off, f, ctx, team);
     size_t p = ((N + SYRK_PANELS - 1) / SYRK_PANELS + 15) & ~(size_t)15;
     for (size_t i = 0; i < N; i += p)
         if ((rc = f(ctx, off + i, off + i, N - i < p ? N - i : p, N - i)))
@@ -133,9 +141,26 @@ struct muon_linalg_local {
     mm_entry e[MM_LOCAL];
 };
 
+/* The caches of a symmetric product's panel team (sym_panels_team), one
+ * per team thread, each under its own lock: two callers' teams may run at
+ * once.  While a team thread holds its slot, team_cache points at it. */
+#define TEAM_MAX 16
+
+static struct {
+    pthread_mutex_t lock;
+    mm_cache c;
+    mm_entry e[MM_CACHE];
+} team_slot[TEAM_MAX];
+
+static __thread mm_cache *team_cache;
+
 static void
 mm_init(void)
 {
+    for (size_t t = 0; t < TEAM_MAX; t++) {
+        pthread_mutex_init(&team_slot[t].lock, NULL);
+        team_slot[t].c = (mm_cache){NULL, MM_CACHE, 0, team_slot[t].e};
+    }
     mm.init_status = dnnl_engine_create(&mm.engine, dnnl_cpu, 0);
     if (mm.init_status == dnnl_success)
         mm.init_status = dnnl_stream_create(&mm.c.stream, mm.engine,
@@ -278,6 +303,9 @@ mm_run(dnnl_data_type_t dt, dnnl_data_type_t cdt, int ta, int tb, size_t M,
     if (l)
         return mm_run_in(&l->c, dt, cdt, ta, tb, M, N, K, A, lda, B, ldb, C,
                          ldc);
+    if (team_cache) /* its slot's lock is held by this thread */
+        return mm_run_in(team_cache, dt, cdt, ta, tb, M, N, K, A, lda, B, ldb,
+                         C, ldc);
     /* The shared memory objects: keep the lock through the execution. */
     pthread_mutex_lock(&mm.lock);
     dnnl_status_t st =
@@ -406,6 +434,66 @@ od_sbsyrk(size_t N, size_t K, const uint16_t *A, size_t lda, uint16_t *C,
 }
 
 /* ---- threads ----------------------------------------------------------- */
+
+/* The team for a symmetric product's panels: oneDNN's own OpenMP team,
+ * unless this thread is a batch worker or already in a parallel region. */
+static size_t
+team_threads(void)
+{
+    if (muon_linalg_in_worker() || omp_in_parallel())
+        return 1;
+    int n = omp_get_max_threads();
+    return n < 1 ? 1 : n > TEAM_MAX ? TEAM_MAX : (size_t)n;
+}
+
+/* The panels of a symmetric product on a team of threads, each panel one
+ * single-threaded product (docs/PERFLOG.md, v8): 2 nt row panels, thread t
+ * taking panels t and 2 nt - 1 - t, so that every thread gets 2 nt + 1
+ * blocks' worth of work.  A panel's own product, split across threads,
+ * ran at ~70% of the rate of the plain product it is compared with; alone
+ * on its thread it does not need splitting.  Each thread's primitives sit
+ * in its slot's cache, made for one thread (made on first use: the
+ * workspace's warm-up). */
+static int
+sym_panels_team(size_t N, size_t off, sym_block_fn f, void *ctx, size_t team)
+{
+    pthread_once(&mm.once, mm_init);
+    if (mm.init_status != dnnl_success)
+        return MUON_ERROR(MUON_EINTERNAL, "onednn: no CPU engine (dnnl "
+                          "status %d)", (int)mm.init_status);
+    int rc[TEAM_MAX] = {0};
+#pragma omp parallel num_threads((int)team)
+    {
+        size_t t = (size_t)omp_get_thread_num();
+        size_t np = 2 * (size_t)omp_get_num_threads();
+        size_t p = ((N + np - 1) / np + 15) & ~(size_t)15;
+        pthread_mutex_lock(&team_slot[t].lock);
+        mm_cache *c = &team_slot[t].c;
+        dnnl_status_t st = dnnl_success;
+        if (!c->stream)
+            st = dnnl_stream_create(&c->stream, mm.engine,
+                                    dnnl_stream_default_flags);
+        if (st != dnnl_success)
+            rc[t] = MUON_ERROR(MUON_EINTERNAL, "onednn: a team thread's "
+                               "stream (dnnl status %d)", (int)st);
+        omp_set_num_threads(1); /* this thread's products: one thread */
+        team_cache = c;
+        for (size_t k = t; !rc[t] && k < np; k += np - 1 - 2 * t) {
+            size_t i = k * p;
+            if (i < N)
+                rc[t] = f(ctx, off + i, off + i, N - i < p ? N - i : p,
+                          N - i);
+            if (k == np - 1 - t)
+                break;
+        }
+        team_cache = NULL;
+        pthread_mutex_unlock(&team_slot[t].lock);
+    }
+    for (size_t t = 0; t < team; t++)
+        if (rc[t])
+            return rc[t];
+    return 0;
+}
 
 /* A batch's shares on the OpenMP team oneDNN's own products run on
  * (Debian's libdnnl is built on libgomp).  After every product that team
