@@ -330,6 +330,106 @@ START_TEST(test_local_caches_concurrent)
 }
 END_TEST
 
+/* ---- symmetric products' panel teams --------------------------------- */
+
+#define TP_N 400 /* panel mode on oneDNN (193..2047 rows): a team */
+#define TP_K 64
+#define TP_REPS 12
+#define TP_THREADS 3
+
+typedef struct {
+    const muon_linalg_backend *be;
+    const float *A;       /* TP_N x TP_K */
+    const uint16_t *Ah;   /* the same in bf16 */
+    const float *want;    /* TP_N x TP_N, from the calling thread */
+    const uint16_t *wanth;
+    size_t bad;
+} tp_job;
+
+/* Upper triangles equal bit for bit? */
+static int
+tp_same(const void *x, const void *y, size_t el)
+{
+    for (size_t i = 0; i < TP_N; i++)
+        if (memcmp((const char *)x + (i * TP_N + i) * el,
+                   (const char *)y + (i * TP_N + i) * el, (TP_N - i) * el))
+            return 0;
+    return 1;
+}
+
+static void *
+tp_worker(void *arg)
+{
+    tp_job *j = arg;
+    float *C = malloc(TP_N * TP_N * sizeof *C);
+    uint16_t *Ch = malloc(TP_N * TP_N * sizeof *Ch);
+    if (!C || !Ch) {
+        j->bad = (size_t)-1;
+    } else {
+        for (size_t r = 0; r < TP_REPS; r++) {
+            j->be->ssyrk(TP_N, TP_K, 1, j->A, TP_K, 0, C, TP_N);
+            j->bad += !tp_same(C, j->want, sizeof *C);
+            if (j->be->sbsyrk) {
+                j->bad += j->be->sbsyrk(TP_N, TP_K, j->Ah, TP_K, Ch, TP_N) !=
+                          MUON_SUCCESS;
+                j->bad += !tp_same(Ch, j->wanth, sizeof *Ch);
+            }
+        }
+    }
+    free(C);
+    free(Ch);
+    return NULL;
+}
+
+/* Several threads' symmetric products at once, each split into panels
+ * across its own OpenMP team (oneDNN: the team threads' caches are shared
+ * between callers, each under its lock): every result must be the one the
+ * calling thread got alone, bit for bit. */
+START_TEST(test_team_panels_concurrent)
+{
+    const muon_linalg_backend *const *be = muon_linalg_backends();
+    const size_t nk = TP_N * TP_K, nn = TP_N * TP_N;
+    for (size_t b = 0; be[b]; b++) {
+        tp_job job[TP_THREADS];
+        float *buf = malloc(TP_THREADS * (nk + nn) * sizeof *buf);
+        uint16_t *bufh = malloc(TP_THREADS * (nk + nn) * sizeof *bufh);
+        ck_assert(buf && bufh);
+        for (size_t t = 0; t < TP_THREADS; t++) {
+            float *A = buf + t * (nk + nn), *want = A + nk;
+            uint16_t *Ah = bufh + t * (nk + nn), *wanth = Ah + nk;
+            unsigned long long st = 11 + t;
+            for (size_t i = 0; i < nk; i++) {
+                st = st * 6364136223846793005ull + 1442695040888963407ull;
+                A[i] = muon_round_bf16(
+                    (float)((double)(st >> 40) / 16777216.0 - 0.5));
+                uint32_t u;
+                memcpy(&u, &A[i], sizeof u);
+                Ah[i] = (uint16_t)(u >> 16);
+            }
+            be[b]->ssyrk(TP_N, TP_K, 1, A, TP_K, 0, want, TP_N);
+            if (be[b]->sbsyrk)
+                ck_assert_int_eq(be[b]->sbsyrk(TP_N, TP_K, Ah, TP_K, wanth,
+                                               TP_N),
+                                 MUON_SUCCESS);
+            job[t] = (tp_job){be[b], A, Ah, want, wanth, 0};
+        }
+        pthread_t tid[TP_THREADS];
+        for (size_t t = 0; t < TP_THREADS; t++)
+            ck_assert_int_eq(pthread_create(&tid[t], NULL, tp_worker, &job[t]),
+                             0);
+        size_t bad = 0;
+        for (size_t t = 0; t < TP_THREADS; t++) {
+            pthread_join(tid[t], NULL);
+            bad += job[t].bad;
+        }
+        ck_assert_msg(bad == 0, "%s: %zu concurrent symmetric products "
+                      "differ from the single-thread ones", be[b]->name, bad);
+        free(buf);
+        free(bufh);
+    }
+}
+END_TEST
+
 /* muon_linalg_run_threads: every share runs exactly once, on every
  * backend's runner, also with more shares than threads can be started
  * for, and from inside a share (nested: then one thread runs them all). */
@@ -396,6 +496,7 @@ linalg_suite(void)
     tcase_add_loop_test(tc, test_syrk_upper, 0,
                         (int)(sizeof syrk_sizes / sizeof syrk_sizes[0]));
     tcase_add_test(tc, test_local_caches_concurrent);
+    tcase_add_test(tc, test_team_panels_concurrent);
     tcase_add_test(tc, test_run_threads);
     suite_add_tcase(s, tc);
     return s;
