@@ -208,6 +208,20 @@ START_TEST(test_syrk_upper)
 }
 END_TEST
 
+/* n pseudo-random bf16 values in [-0.5, 0.5) from seed: as floats in A,
+ * as bit patterns in Ah. */
+static void
+bf16_operands(float *A, uint16_t *Ah, size_t n, unsigned long long seed)
+{
+    for (size_t i = 0; i < n; i++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        A[i] = muon_round_bf16((float)((double)(seed >> 40) / 16777216.0 - 0.5));
+        uint32_t u;
+        memcpy(&u, &A[i], sizeof u);
+        Ah[i] = (uint16_t)(u >> 16);
+    }
+}
+
 /* ---- batch workers' own product caches ------------------------------- */
 
 #define LC_N 128    /* a batch-sized shape: one full symmetric block */
@@ -275,15 +289,7 @@ START_TEST(test_local_caches_concurrent)
         for (size_t t = 0; t <= LC_THREADS; t++) {
             float *A = buf + 2 * t * nn, *want = A + nn;
             uint16_t *Ah = bufh + 2 * t * nn, *wanth = Ah + nn;
-            unsigned long long st = 7 + t;
-            for (size_t i = 0; i < nn; i++) {
-                st = st * 6364136223846793005ull + 1442695040888963407ull;
-                A[i] = muon_round_bf16(
-                    (float)((double)(st >> 40) / 16777216.0 - 0.5));
-                uint32_t u;
-                memcpy(&u, &A[i], sizeof u);
-                Ah[i] = (uint16_t)(u >> 16);
-            }
+            bf16_operands(A, Ah, nn, 7 + t);
             job[t] = (lc_job){be[b], NULL, A, Ah, want, wanth, 0};
             if (t < LC_THREADS)
                 ck_assert_int_eq(be[b]->local_new(&job[t].local),
@@ -397,15 +403,7 @@ START_TEST(test_team_panels_concurrent)
         for (size_t t = 0; t < TP_THREADS; t++) {
             float *A = buf + t * (nk + nn), *want = A + nk;
             uint16_t *Ah = bufh + t * (nk + nn), *wanth = Ah + nk;
-            unsigned long long st = 11 + t;
-            for (size_t i = 0; i < nk; i++) {
-                st = st * 6364136223846793005ull + 1442695040888963407ull;
-                A[i] = muon_round_bf16(
-                    (float)((double)(st >> 40) / 16777216.0 - 0.5));
-                uint32_t u;
-                memcpy(&u, &A[i], sizeof u);
-                Ah[i] = (uint16_t)(u >> 16);
-            }
+            bf16_operands(A, Ah, nk, 11 + t);
             be[b]->ssyrk(TP_N, TP_K, 1, A, TP_K, 0, want, TP_N);
             if (be[b]->sbsyrk)
                 ck_assert_int_eq(be[b]->sbsyrk(TP_N, TP_K, Ah, TP_K, wanth,
