@@ -8,6 +8,7 @@
  */
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -462,6 +463,9 @@ sym_panels_team(size_t N, size_t off, sym_block_fn f, void *ctx, size_t team)
         return MUON_ERROR(MUON_EINTERNAL, "onednn: no CPU engine (dnnl "
                           "status %d)", (int)mm.init_status);
     int rc[TEAM_MAX] = {0};
+    /* A team thread's report lands in its own last-error buffer: copied
+     * here, it is reported again in the calling thread. */
+    char why[TEAM_MAX][256];
 #pragma omp parallel num_threads((int)team)
     {
         size_t t = (size_t)omp_get_thread_num();
@@ -488,10 +492,14 @@ sym_panels_team(size_t N, size_t off, sym_block_fn f, void *ctx, size_t team)
         }
         team_cache = NULL;
         pthread_mutex_unlock(&team_slot[t].lock);
+        if (rc[t] && t > 0)
+            snprintf(why[t], sizeof why[t], "%s", muon_last_error());
     }
     for (size_t t = 0; t < team; t++)
         if (rc[t])
-            return rc[t];
+            return t == 0 ? rc[t]
+                          : MUON_ERROR(rc[t], "%s (team thread %zu)", why[t],
+                                       t);
     return 0;
 }
 
