@@ -155,6 +155,31 @@ START_TEST(batch_equals_loop)
 }
 END_TEST
 
+/* A batch whose failing matrix runs in another thread: the caller still
+ * gets the status, and a report naming the matrix and the cause. */
+START_TEST(batch_failure_reported_in_caller)
+{
+    const muon_orth_type *T = muon_orth_type_by_name("ns5");
+    muon_orth_params p;
+    muon_orth_default_params(T, &p);
+    const size_t m = 6, n = 10, k = 4, mn = m * n;
+    static float G[4 * 60], O[4 * 60];
+    for (size_t i = 0; i < k * mn; i++)
+        G[i] = (float)((i * 37) % 11) - 5.0f;
+    G[3 * mn + 7] = NAN; /* matrix 3: thread 1's share of 2 */
+    muon_orth_workspace *w = muon_orth_alloc(T, &p, m, n);
+    ck_assert_ptr_nonnull(w);
+    ck_assert_int_eq(muon_orth_set_threads(w, 2), MUON_SUCCESS);
+    muon_clear_error();
+    ck_assert_int_eq(muon_orth_apply_batch_f32(w, k, G, O), MUON_ENONFINITE);
+    const char *why = muon_last_error();
+    ck_assert_msg(strstr(why, "batch matrix 3 of 4") &&
+                      strstr(why, "non-finite"),
+                  "report: '%s'", why);
+    muon_orth_free(w);
+}
+END_TEST
+
 START_TEST(nonfinite_refused_and_counted)
 {
     const muon_orth_type *T = type_at(_i);
@@ -398,6 +423,7 @@ main(void)
     tcase_add_test(api, step_coeff_policies);
     tcase_add_test(api, registry_and_names);
     tcase_add_test(api, bad_params_rejected);
+    tcase_add_test(api, batch_failure_reported_in_caller);
     suite_add_tcase(s, api);
     TCase *files = tcase_create("coeff-files");
     tcase_set_timeout(files, 60);

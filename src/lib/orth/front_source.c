@@ -164,6 +164,9 @@ typedef struct {
     IN *O;
     size_t fail_k; /* first failing index (count if none) */
     int rc;
+    /* The failure's report, copied from this share's thread (last-error
+     * buffers are per thread) for the caller to report again. */
+    char why[200];
 } FN(batch_job);
 
 /* Runs share i of a batch (muon_linalg_run_threads). */
@@ -180,6 +183,7 @@ FN(batch_share)(void *arg, size_t i)
         if (rc) {
             j->rc = rc;
             j->fail_k = k;
+            snprintf(j->why, sizeof j->why, "%s", muon_last_error());
             break;
         }
     }
@@ -207,20 +211,22 @@ FN(muon_orth_apply_batch)(muon_orth_workspace *w, size_t count, const IN *G,
     muon_linalg_batch_begin(saved);
     for (size_t i = 0; i < nt; i++)
         jobs[i] = (FN(batch_job)){i ? w->sib[i - 1] : w, i, nt, count, G, O,
-                                  count, MUON_SUCCESS};
+                                  count, MUON_SUCCESS, ""};
     muon_linalg_run_threads(w->be, nt, FN(batch_share), jobs);
     muon_linalg_batch_end(saved);
-    size_t fk = count;
-    int rc = MUON_SUCCESS;
+    size_t fk = count, fi = 0;
     for (size_t i = 0; i < nt; i++) {
         if (jobs[i].fail_k < fk) {
             fk = jobs[i].fail_k;
-            rc = jobs[i].rc;
+            fi = i;
         }
         if (i > 0)
             w->calls += w->sib[i - 1]->calls, w->sib[i - 1]->calls = 0;
     }
-    return rc;
+    if (fk == count)
+        return MUON_SUCCESS;
+    return MUON_ERROR(jobs[fi].rc, "batch matrix %zu of %zu: %s", fk, count,
+                      jobs[fi].why);
 }
 
 #undef FN
