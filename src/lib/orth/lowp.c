@@ -70,7 +70,6 @@ v_fp16(__m256 x)
     return _mm256_cvtph_ps(_mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT));
 }
 
-
 /* Stores the high halves of 8 bf16-valued floats. */
 VEC_TARGET static inline void
 v_store_bits(uint16_t *h, __m256 x)
@@ -171,7 +170,6 @@ have_vec(void)
                              : 0)
 
 /* x = R(x). */
-
 void
 muon_lowp_round(muon_precision p, float *x, size_t n)
 {
@@ -219,7 +217,6 @@ bf16_float(uint16_t h)
     return x;
 }
 
-
 VEC_TARGET static size_t
 bf16_store_vec(uint16_t *h, const float *x, size_t n)
 {
@@ -253,7 +250,6 @@ muon_bf16_load(float *x, const uint16_t *h, size_t n)
     for (; i < n; i++)
         x[i] = bf16_float(h[i]);
 }
-
 
 VEC_TARGET static size_t
 bf16_axpy_vec(float a, uint16_t *x, const uint16_t *y, size_t n)
@@ -379,7 +375,6 @@ muon_bf16_axpy(float a, uint16_t *x, const uint16_t *y, size_t n)
     }
 }
 
-
 void
 muon_bf16_comb_sym(uint16_t *B, const uint16_t *A, size_t n, float b,
                    float c)
@@ -470,7 +465,6 @@ muon_scan_f32(const float *x, size_t n, float *maxabs, double *sumsq)
     *sumsq = sum;
     return bad;
 }
-
 
 void
 muon_scale_f32(muon_precision p, const float *x, size_t n, double k,
