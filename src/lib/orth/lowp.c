@@ -11,6 +11,7 @@
  * round-to-nearest-even is IEEE binary16 rounding, as is (_Float16)x.
  */
 #include <immintrin.h>
+#include <pthread.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -109,26 +110,31 @@ v_bf16_hw(__m256 x)
 }
 
 /* The instruction set the passes use: the best the CPU has, unless a test
- * asked for less (muon_lowp_set_isa). */
-static int isa_cpu = -1, isa_used = -1;
+ * asked for less (muon_lowp_set_isa).  Detected once (pthread_once: the
+ * first pass may run on several threads of a team at once). */
+static int isa_cpu = MUON_ISA_SCALAR, isa_used = -1;
+static pthread_once_t isa_once = PTHREAD_ONCE_INIT;
+
+static void
+isa_detect(void)
+{
+    __builtin_cpu_init();
+    int avx2 = __builtin_cpu_supports("avx2") &&
+               __builtin_cpu_supports("fma") &&
+               __builtin_cpu_supports("f16c");
+    int hw = avx2 && __builtin_cpu_supports("avx512f") &&
+             __builtin_cpu_supports("avx512vl") &&
+             __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512dq") &&
+             __builtin_cpu_supports("avx512bf16");
+    isa_cpu = hw ? MUON_ISA_BF16HW : avx2 ? MUON_ISA_AVX2 : MUON_ISA_SCALAR;
+    isa_used = isa_cpu;
+}
 
 static int
 isa(void)
 {
-    if (isa_cpu < 0) {
-        __builtin_cpu_init();
-        int avx2 = __builtin_cpu_supports("avx2") &&
-                   __builtin_cpu_supports("fma") &&
-                   __builtin_cpu_supports("f16c");
-        int hw = avx2 && __builtin_cpu_supports("avx512f") &&
-                 __builtin_cpu_supports("avx512vl") &&
-                 __builtin_cpu_supports("avx512bw") &&
-                 __builtin_cpu_supports("avx512dq") &&
-                 __builtin_cpu_supports("avx512bf16");
-        isa_cpu = hw ? MUON_ISA_BF16HW : avx2 ? MUON_ISA_AVX2 : MUON_ISA_SCALAR;
-        if (isa_used < 0 || isa_used > isa_cpu)
-            isa_used = isa_cpu;
-    }
+    pthread_once(&isa_once, isa_detect);
     return isa_used;
 }
 
