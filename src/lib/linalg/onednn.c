@@ -155,17 +155,22 @@ static struct {
 
 static __thread mm_cache *team_cache;
 
+/* The engine, and the streams of the shared cache and the team slots. */
 static void
 mm_init(void)
 {
-    for (size_t t = 0; t < TEAM_MAX; t++) {
-        pthread_mutex_init(&team_slot[t].lock, NULL);
-        team_slot[t].c = (mm_cache){NULL, MM_CACHE, 0, team_slot[t].e};
-    }
     mm.init_status = dnnl_engine_create(&mm.engine, dnnl_cpu, 0);
     if (mm.init_status == dnnl_success)
         mm.init_status = dnnl_stream_create(&mm.c.stream, mm.engine,
                                             dnnl_stream_default_flags);
+    for (size_t t = 0; t < TEAM_MAX; t++) {
+        pthread_mutex_init(&team_slot[t].lock, NULL);
+        team_slot[t].c = (mm_cache){NULL, MM_CACHE, 0, team_slot[t].e};
+        if (mm.init_status == dnnl_success)
+            mm.init_status = dnnl_stream_create(&team_slot[t].c.stream,
+                                                mm.engine,
+                                                dnnl_stream_default_flags);
+    }
 }
 
 static void
@@ -454,14 +459,14 @@ team_threads(void)
  * ran at ~70% of the rate of the plain product it is compared with; alone
  * on its thread it does not need splitting.  Each thread's primitives sit
  * in its slot's cache, made for one thread (made on first use: the
- * workspace's warm-up). */
+ * workspace's warm-up; the slots' streams are made by mm_init). */
 static int
 sym_panels_team(size_t N, size_t off, sym_block_fn f, void *ctx, size_t team)
 {
     pthread_once(&mm.once, mm_init);
     if (mm.init_status != dnnl_success)
-        return MUON_ERROR(MUON_EINTERNAL, "onednn: no CPU engine (dnnl "
-                          "status %d)", (int)mm.init_status);
+        return MUON_ERROR(MUON_EINTERNAL, "onednn: CPU engine or streams not "
+                          "created (dnnl status %d)", (int)mm.init_status);
     int rc[TEAM_MAX] = {0};
     /* A team thread's report lands in its own last-error buffer: copied
      * here, it is reported again in the calling thread. */
@@ -472,23 +477,14 @@ sym_panels_team(size_t N, size_t off, sym_block_fn f, void *ctx, size_t team)
         size_t np = 2 * (size_t)omp_get_num_threads();
         size_t p = ((N + np - 1) / np + 15) & ~(size_t)15;
         pthread_mutex_lock(&team_slot[t].lock);
-        mm_cache *c = &team_slot[t].c;
-        dnnl_status_t st = dnnl_success;
-        if (!c->stream)
-            st = dnnl_stream_create(&c->stream, mm.engine,
-                                    dnnl_stream_default_flags);
-        if (st != dnnl_success)
-            rc[t] = MUON_ERROR(MUON_EINTERNAL, "onednn: a team thread's "
-                               "stream (dnnl status %d)", (int)st);
         omp_set_num_threads(1); /* this thread's products: one thread */
-        team_cache = c;
-        for (size_t k = t; !rc[t] && k < np; k += np - 1 - 2 * t) {
-            size_t i = k * p;
+        team_cache = &team_slot[t].c;
+        const size_t mine[2] = {t, np - 1 - t};
+        for (size_t q = 0; q < 2 && !rc[t]; q++) {
+            size_t i = mine[q] * p;
             if (i < N)
                 rc[t] = f(ctx, off + i, off + i, N - i < p ? N - i : p,
                           N - i);
-            if (k == np - 1 - t)
-                break;
         }
         team_cache = NULL;
         pthread_mutex_unlock(&team_slot[t].lock);

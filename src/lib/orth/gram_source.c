@@ -41,10 +41,10 @@ GFN(gram_run)(muon_orth_workspace *w, BASE *X)
         if (emu) {
             for (size_t i = 0; i < r; i++) {
                 if (cc != 0)
-                    muon_lowp_round(prec, (float *)R2 + i * r + i,
-                                    r - i);
+                    muon_lowp_round(prec, (float *)R2 + i * r + i, r - i);
                 muon_lowp_comb(prec, (float)b, (float)cc,
-                               (float *)R + i * r + i, (float *)R2 + i * r + i, r - i);
+                               (float *)R + i * r + i, (float *)R2 + i * r + i,
+                               r - i);
                 for (size_t j = i; j < r; j++)
                     Z[i * r + j] = R2[i * r + j];
                 Z[i * r + i] = muon_round_float(prec, (float)(Z[i * r + i] +

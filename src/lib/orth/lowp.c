@@ -1,8 +1,8 @@
 /* lowp.c: the elementwise passes of the orthogonalizers, fused and
  * vectorised: emulated bf16/fp16 rounding (bit-identical to
  * muon_round_float), the same passes on bf16 storage for native products,
- * the front end's
- * scans of fp32 input, blocked mirroring of symmetric matrices.
+ * the front end's scans of fp32 input, blocked mirroring of symmetric
+ * matrices.
  *
  * Each emulated pass rounds exactly where the op-by-op definition in poly.c
  * rounds; the AVX2/F16C versions are selected at run time (the scalar ones
@@ -14,6 +14,9 @@
 #include <pthread.h>
 #ifdef _OPENMP
 #include <omp.h>
+#define OMP(clauses) _Pragma(#clauses)
+#else
+#define OMP(clauses) /* no OpenMP (built without oneDNN): one thread */
 #endif
 #include <string.h>
 
@@ -185,7 +188,6 @@ muon_lowp_round(muon_precision p, float *x, size_t n)
 }
 
 /* x = R(R(a x) + R(y)). */
-
 void
 muon_lowp_axpy(muon_precision p, float a, float *x, const float *y,
                size_t n)
@@ -198,7 +200,6 @@ muon_lowp_axpy(muon_precision p, float a, float *x, const float *y,
 }
 
 /* B = R(R(b A) + R(c R(B)))  (c != 0)  or  B = R(b A)  (c == 0). */
-
 void
 muon_lowp_comb(muon_precision p, float b, float c, const float *A, float *B,
                size_t n)
@@ -369,7 +370,7 @@ omp_part(size_t n, size_t *lo, size_t *hi)
 void
 muon_bf16_axpy(float a, uint16_t *x, const uint16_t *y, size_t n)
 {
-#pragma omp parallel if (n >= NATIVE_PAR_MIN)
+    OMP(omp parallel if (n >= NATIVE_PAR_MIN))
     {
         size_t lo, hi;
         omp_part(n, &lo, &hi);
@@ -385,7 +386,8 @@ void
 muon_bf16_comb_sym(uint16_t *B, const uint16_t *A, size_t n, float b,
                    float c)
 {
-#pragma omp parallel for schedule(dynamic, 16) if (n * n >= 2 * NATIVE_PAR_MIN)
+    OMP(omp parallel for schedule(dynamic, 16)
+            if (n * n >= 2 * NATIVE_PAR_MIN))
     for (size_t i = 0; i < n; i++) {
         /* From the aligned column at or left of the diagonal: the few
          * lower-triangle elements combined on the way are overwritten by
@@ -587,28 +589,28 @@ mirror_vec_u16(uint16_t *S, size_t n, size_t n8)
     MIRROR_VEC_BODY(S, n, n8, transpose8_u16)
 }
 
+/* The mirror of one element type: the vectorised blocks, then the rest. */
+#define MIRROR_VEC(S, n, VEC)                                                  \
+    do {                                                                       \
+        if (!have_vec()) {                                                     \
+            MIRROR_BODY(S, n)                                                  \
+            break;                                                             \
+        }                                                                      \
+        size_t n8 = (n) & ~(size_t)7;                                          \
+        VEC(S, n, n8);                                                         \
+        MIRROR_REST(S, n, n8)                                                  \
+    } while (0)
+
 void
 muon_mirror_f32(float *S, size_t n)
 {
-    if (!have_vec()) {
-        MIRROR_BODY(S, n)
-        return;
-    }
-    size_t n8 = n & ~(size_t)7;
-    mirror_vec(S, n, n8);
-    MIRROR_REST(S, n, n8)
+    MIRROR_VEC(S, n, mirror_vec);
 }
 
 void
 muon_mirror_u16(uint16_t *S, size_t n)
 {
-    if (!have_vec()) {
-        MIRROR_BODY(S, n)
-        return;
-    }
-    size_t n8 = n & ~(size_t)7;
-    mirror_vec_u16(S, n, n8);
-    MIRROR_REST(S, n, n8)
+    MIRROR_VEC(S, n, mirror_vec_u16);
 }
 
 void

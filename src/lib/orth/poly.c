@@ -36,8 +36,9 @@ typedef struct {
 /* Native bf16: the emulated bf16 recipe on bf16 storage.  X (float, bf16
  * values) is the working buffer; the iteration runs on its bf16 copy Xh
  * and writes the result back at the end.  Per step:
- *   Ah = R(X X^T), mirrored;  Bh = R(Ah Ah);  Bh = R(R(b Ah) + R(c Bh)),
- *   mirrored;  Yh = R(Bh Xh);  Xh = R(R(a Xh) + Yh). */
+ *   Ah = R(X X^T);  when c != 0, Ah mirrored and Bh = R(Ah Ah);
+ *   Bh = R(R(b Ah) + R(c Bh)) (or R(b Ah)), mirrored;  Yh = R(Bh Xh);
+ *   Xh = R(R(a Xh) + Yh). */
 static int
 poly_run_bf16(muon_orth_workspace *w, float *X)
 {

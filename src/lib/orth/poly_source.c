@@ -40,7 +40,8 @@ PFN(poly_run)(muon_orth_workspace *w, BASE *X)
         if (emu) {
             for (size_t i = 0; i < r; i++)
                 muon_lowp_comb(prec, (float)b, (float)cc,
-                               (float *)A + i * r + i, (float *)B + i * r + i, r - i);
+                               (float *)A + i * r + i, (float *)B + i * r + i,
+                               r - i);
             MIRROR(B, r);
             /* Y = B X;  X <- R(R(a X) + R(Y)). */
             be->GEMM(0, 0, r, c, r, 1, B, r, X, c, 0, Y, c);
