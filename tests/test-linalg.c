@@ -1,6 +1,6 @@
-/* test-linalg.c: the backends' symmetric products against an fp64
- * reference at every size where a backend changes strategy, batch workers'
- * product caches and thread runner, and the linalg
+/* test-linalg.c: the backends' general and symmetric products against an
+ * fp64 reference at every size where a backend changes strategy, batch
+ * workers' product caches and thread runner, and the linalg
  * module's view of OpenBLAS: which core names count as AVX2/AVX-512 kernel
  * sets (muon_linalg_blas_core_is_avx2, behind `muonlab bench`'s warning) and
  * the core name it reports.  The whole orthogonalizers on every backend are
@@ -83,12 +83,16 @@ END_TEST
 /* ssyrk and dsyrk (and sbsyrk where there is one) of every backend: the upper triangle of alpha A A^T +
  * beta C against an fp64 reference, for N around each strategy change
  * (oneDNN: one product up to 192 rows, 4 panels below 2048, halving from
- * 2048; OpenBLAS: halving above 256) and a K that is not a multiple of 8.
+ * 2048; OpenBLAS: a team's panels from 2^26 multiply-adds) and a K that
+ * is not a multiple of 8.
  * With beta == 0 C starts as NaN (it must not be read); with beta != 0 its
  * upper triangle holds known values.  Only the upper triangle is checked:
  * the lower one is unspecified (linalg.h). */
-static const size_t syrk_sizes[] = {1, 15, 16, 17, 191, 192, 193, 255, 256,
-                                    257, 300, 700, 2047, 2048, 2100};
+static const size_t syrk_sizes[][2] = {
+    {1, 37},   {15, 37},  {16, 37},   {17, 37},   {191, 37},
+    {192, 37}, {193, 37}, {255, 37},  {256, 37},  {257, 37},
+    {300, 37}, {700, 37}, {2047, 24}, {2048, 24}, {2100, 24},
+    {600, 373}}; /* the last: an OpenBLAS team (>= 2^26 multiply-adds) */
 
 /* ref (N x N) = the upper triangle of A A^T in fp64; A is N x K. */
 static void
@@ -105,7 +109,7 @@ upper_gram(const double *A, size_t N, size_t K, double *ref)
 
 START_TEST(test_syrk_upper)
 {
-    const size_t N = syrk_sizes[_i], K = N >= 2000 ? 24 : 37, ld = N + 3;
+    const size_t N = syrk_sizes[_i][0], K = syrk_sizes[_i][1], ld = N + 3;
     double *Ad = malloc(N * K * sizeof *Ad), *ref = malloc(N * N * sizeof *ref);
     float *A = malloc(N * K * sizeof *A), *C = malloc(N * ld * sizeof *C);
     double *Cd = malloc(N * ld * sizeof *Cd);
@@ -204,6 +208,116 @@ START_TEST(test_syrk_upper)
     free(ref);
     free(A);
     free(C);
+    free(Cd);
+}
+END_TEST
+
+/* sgemm and dgemm of every backend, C = alpha op(A) op(B) + beta C against
+ * an fp64 reference, for every transposition, padded leading dimensions,
+ * beta 0 (C starts as NaN: never read) and beta != 0, at shapes on both
+ * sides of the openblas backend's team threshold (2^26 multiply-adds):
+ * a product cut by columns (N >= M), one cut by rows, one whose blocks do
+ * not fall on the 16-float grid, and a small one.  The padding must stay
+ * untouched. */
+static const size_t gemm_shapes[][3] = {
+    {37, 7000, 300}, {7000, 37, 300}, {256, 1025, 257}, {33, 35, 17}};
+
+/* The logical op(A) (M x K) or op(B) (K x N), X (r x c), stored as given
+ * (ld = c + pad) or transposed (ld = r + pad) in S. */
+static void
+store_op(const double *X, size_t r, size_t c, int trans, size_t pad,
+         float *S, double *Sd)
+{
+    size_t ld = (trans ? r : c) + pad;
+    for (size_t i = 0; i < r; i++)
+        for (size_t k = 0; k < c; k++) {
+            size_t at = trans ? k * ld + i : i * ld + k;
+            S[at] = (float)X[i * c + k];
+            Sd[at] = X[i * c + k];
+        }
+}
+
+START_TEST(test_gemm_split)
+{
+    const size_t M = gemm_shapes[_i][0], N = gemm_shapes[_i][1],
+                 K = gemm_shapes[_i][2], pad = 5, ldc = N + pad;
+    const size_t na = (M + pad) * (K + pad), nb = (K + pad) * (N + pad);
+    double *opA = malloc(M * K * sizeof *opA), *opB = malloc(K * N * sizeof *opB);
+    double *ref = calloc(M * N, sizeof *ref);
+    float *A = malloc(na * sizeof *A), *B = malloc(nb * sizeof *B);
+    float *C = malloc(M * ldc * sizeof *C);
+    double *Ad = malloc(na * sizeof *Ad), *Bd = malloc(nb * sizeof *Bd);
+    double *Cd = malloc(M * ldc * sizeof *Cd);
+    ck_assert(opA && opB && ref && A && B && C && Ad && Bd && Cd);
+    unsigned long long st = 7 + M * N;
+    for (size_t i = 0; i < M * K + K * N; i++) {
+        st = st * 6364136223846793005ull + 1442695040888963407ull;
+        /* floats, so that the fp32 operands hold the same values */
+        double v = (float)((double)(st >> 40) / 16777216.0 - 0.5);
+        if (i < M * K)
+            opA[i] = v;
+        else
+            opB[i - M * K] = v;
+    }
+    for (size_t i = 0; i < M; i++)
+        for (size_t k = 0; k < K; k++)
+            for (size_t j = 0; j < N; j++)
+                ref[i * N + j] += opA[i * K + k] * opB[k * N + j];
+    const muon_linalg_backend *const *be = muon_linalg_backends();
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++) {
+            const size_t lda = (ta ? M : K) + pad, ldb = (tb ? K : N) + pad;
+            store_op(opA, M, K, ta, pad, A, Ad);
+            store_op(opB, K, N, tb, pad, B, Bd);
+            for (size_t b = 0; be[b]; b++)
+                for (int withbeta = 0; withbeta < 2; withbeta++) {
+                    const float alpha = 0.75f, beta = withbeta ? -0.5f : 0.0f;
+                    for (size_t i = 0; i < M * ldc; i++) {
+                        float c0 = withbeta ? (float)(i % 11) : NAN;
+                        C[i] = c0;
+                        Cd[i] = c0;
+                    }
+                    be[b]->sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta,
+                                 C, ldc);
+                    be[b]->dgemm(ta, tb, M, N, K, alpha, Ad, lda, Bd, ldb,
+                                 beta, Cd, ldc);
+                    char msg[256] = "";
+                    for (size_t i = 0; i < M && !msg[0]; i++)
+                        for (size_t j = 0; j < ldc && !msg[0]; j++) {
+                            size_t at = i * ldc + j;
+                            double c0 = withbeta ? (double)(at % 11) : 0.0;
+                            if (j >= N) { /* padding */
+                                if (withbeta ? C[at] != (float)c0
+                                             : !isnan(C[at]))
+                                    snprintf(msg, sizeof msg, "sgemm wrote "
+                                             "padding C[%zu][%zu]", i, j);
+                                continue;
+                            }
+                            double want = alpha * ref[i * N + j] + beta * c0;
+                            if (!(fabs(C[at] - want) <=
+                                  4e-7 * (double)K + 1e-6 * fabs(want)))
+                                snprintf(msg, sizeof msg, "sgemm C[%zu][%zu] "
+                                         "= %g, want %g", i, j, (double)C[at],
+                                         want);
+                            else if (!(fabs(Cd[at] - want) <=
+                                       1e-13 * (double)K))
+                                snprintf(msg, sizeof msg, "dgemm C[%zu][%zu] "
+                                         "= %.17g, want %.17g", i, j, Cd[at],
+                                         want);
+                        }
+                    ck_assert_msg(!msg[0], "%s ta %d tb %d %zux%zux%zu beta "
+                                  "%g: %s", be[b]->name, ta, tb, M, N, K,
+                                  (double)beta, msg);
+                }
+        }
+    free(opA);
+    free(opB);
+    free(ref);
+    free(A);
+    free(B);
+    free(C);
+    free(Ad);
+    free(Bd);
     free(Cd);
 }
 END_TEST
@@ -338,8 +452,8 @@ END_TEST
 
 /* ---- symmetric products' panel teams --------------------------------- */
 
-#define TP_N 400 /* panel mode on oneDNN (193..2047 rows): a team */
-#define TP_K 64
+#define TP_N 400 /* a team's panels: oneDNN (193..2047 rows) */
+#define TP_K 840 /* and OpenBLAS (2^26 multiply-adds) */
 #define TP_REPS 12
 #define TP_THREADS 3
 
@@ -395,6 +509,7 @@ START_TEST(test_team_panels_concurrent)
 {
     const muon_linalg_backend *const *be = muon_linalg_backends();
     const size_t nk = TP_N * TP_K, nn = TP_N * TP_N;
+    const int blas_threads = openblas_get_num_threads();
     for (size_t b = 0; be[b]; b++) {
         tp_job job[TP_THREADS];
         float *buf = malloc(TP_THREADS * (nk + nn) * sizeof *buf);
@@ -422,6 +537,9 @@ START_TEST(test_team_panels_concurrent)
         }
         ck_assert_msg(bad == 0, "%s: %zu concurrent symmetric products "
                       "differ from the single-thread ones", be[b]->name, bad);
+        /* The teams held OpenBLAS at one thread, overlapping: the last
+         * one out must have restored its count. */
+        ck_assert_int_eq(openblas_get_num_threads(), blas_threads);
         free(buf);
         free(bufh);
     }
@@ -493,6 +611,8 @@ linalg_suite(void)
     tcase_add_test(tc, test_blas_core_is_openblas_core);
     tcase_add_loop_test(tc, test_syrk_upper, 0,
                         (int)(sizeof syrk_sizes / sizeof syrk_sizes[0]));
+    tcase_add_loop_test(tc, test_gemm_split, 0,
+                        (int)(sizeof gemm_shapes / sizeof gemm_shapes[0]));
     tcase_add_test(tc, test_local_caches_concurrent);
     tcase_add_test(tc, test_team_panels_concurrent);
     tcase_add_test(tc, test_run_threads);

@@ -131,9 +131,10 @@ double muon_linalg_gemm_rate(const muon_linalg_backend *be,
 double muon_linalg_bandwidth(size_t bytes, size_t reps);
 
 /* Thread control for batch parallelism (independent matrices on separate
- * threads, each with single-threaded products).  batch_begin sets
- * OpenBLAS's (process-wide) thread count to 1 and saves the previous
- * settings in saved, which batch_end restores; worker_init, called first
+ * threads, each with single-threaded products).  batch_begin holds
+ * OpenBLAS's (process-wide) thread count at 1 and saves the previous
+ * settings in saved; batch_end restores them (OpenBLAS's count when no
+ * other thread holds it at 1 any more); worker_init, called first
  * in every worker thread, limits oneDNN's OpenMP team in that thread to 1
  * and makes local (NULL for none; borrowed, not owned) the cache of that
  * thread's products until the thread ends or, in the batch's calling

@@ -89,17 +89,45 @@ muon_linalg_blas_core_is_avx2(const char *core)
     return 0;
 }
 
-/* libgomp is linked only with oneDNN: a weak reference stays NULL
- * without it. */
+/* libgomp is linked only when the build found OpenMP: a weak reference
+ * stays NULL without it. */
 extern void omp_set_num_threads(int n) __attribute__((weak));
 extern int omp_get_max_threads(void) __attribute__((weak));
+
+/* OpenBLAS's thread count is one process-wide setting, while the scopes
+ * that hold it at one (batches, the openblas backend's team products) may
+ * overlap across threads: the first to enter saves it, the last to leave
+ * restores it. */
+static pthread_mutex_t blas1_lock = PTHREAD_MUTEX_INITIALIZER;
+static int blas1_users, blas1_saved;
+
+int
+muon_linalg_blas1_enter(void)
+{
+    pthread_mutex_lock(&blas1_lock);
+    if (blas1_users++ == 0) {
+        blas1_saved = openblas_get_num_threads();
+        openblas_set_num_threads(1);
+    }
+    int saved = blas1_saved;
+    pthread_mutex_unlock(&blas1_lock);
+    return saved;
+}
+
+void
+muon_linalg_blas1_leave(void)
+{
+    pthread_mutex_lock(&blas1_lock);
+    if (blas1_users > 0 && --blas1_users == 0)
+        openblas_set_num_threads(blas1_saved > 0 ? blas1_saved : 1);
+    pthread_mutex_unlock(&blas1_lock);
+}
 
 void
 muon_linalg_batch_begin(int saved[2])
 {
-    saved[0] = openblas_get_num_threads();
+    saved[0] = muon_linalg_blas1_enter();
     saved[1] = omp_get_max_threads ? omp_get_max_threads() : 0;
-    openblas_set_num_threads(1);
 }
 
 /* Set by worker_init in each thread of a batch (the calling thread
@@ -124,7 +152,7 @@ muon_linalg_batch_end(const int saved[2])
 {
     in_worker = 0;
     local = NULL;
-    openblas_set_num_threads(saved[0] > 0 ? saved[0] : 1);
+    muon_linalg_blas1_leave();
     if (omp_set_num_threads && saved[1] > 0)
         omp_set_num_threads(saved[1]);
 }

@@ -12,14 +12,9 @@
  */
 #include <immintrin.h>
 #include <pthread.h>
-#ifdef _OPENMP
-#include <omp.h>
-#define OMP(clauses) _Pragma(#clauses)
-#else
-#define OMP(clauses) /* no OpenMP (built without oneDNN): one thread */
-#endif
 #include <string.h>
 
+#include "core/omp_pragma.h"
 #include "orth_impl.h"
 
 /* ---- scalar reference ------------------------------------------------- */
@@ -357,11 +352,7 @@ bf16_comb_w(float b, float c, const uint16_t *A, uint16_t *B, size_t n)
 static void
 omp_part(size_t n, size_t *lo, size_t *hi)
 {
-#ifdef _OPENMP
-    size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
-#else
-    size_t t = 0, nt = 1;
-#endif
+    size_t t = muon_omp_thread(), nt = muon_omp_team();
     size_t chunk = ((n + nt - 1) / nt + 15) & ~(size_t)15;
     *lo = t * chunk < n ? t * chunk : n;
     *hi = *lo + chunk < n ? *lo + chunk : n;
