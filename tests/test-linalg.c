@@ -242,7 +242,8 @@ START_TEST(test_gemm_split)
     const size_t M = gemm_shapes[_i][0], N = gemm_shapes[_i][1],
                  K = gemm_shapes[_i][2], pad = 5, ldc = N + pad;
     const size_t na = (M + pad) * (K + pad), nb = (K + pad) * (N + pad);
-    double *opA = malloc(M * K * sizeof *opA), *opB = malloc(K * N * sizeof *opB);
+    double *opA = malloc(M * K * sizeof *opA);
+    double *opB = malloc(K * N * sizeof *opB);
     double *ref = calloc(M * N, sizeof *ref);
     float *A = malloc(na * sizeof *A), *B = malloc(nb * sizeof *B);
     float *C = malloc(M * ldc * sizeof *C);

@@ -3,15 +3,14 @@
  * Large fp32 products run on an OpenMP team, one single-threaded OpenBLAS
  * call per thread, with OpenBLAS held at one thread meanwhile
  * (muon_linalg_blas1_enter).  Its own threads lose on this machine's two
- * vCPUs where it matters: its two-thread ssyrk at 512x2048 takes 0.58-0.61
- * of the plain product's time, two single-threaded halves 0.54-0.55, and
- * ns5 at 1:4 goes from 1.26-1.32x to 1.34x of the sgemm rate (PERFLOG v9).
- * Everything (OpenBLAS's own workers included) must stay on one side:
- * its workers spin for a while after each threaded call, and a team that
- * starts then runs up to 1.25x slower, so every large fp32 product goes
- * through the team, the plain one included.  The fp64 products keep
- * OpenBLAS's threads (they are also oneDNN's, and nothing here times
- * them against a ceiling). */
+ * vCPUs where it matters: its two-thread ssyrk at 512x2048 takes 0.53-0.61
+ * of the plain product's time, the team's panels 0.54-0.56, and ns5 at 1:4
+ * went from 1.19-1.28x to 1.25-1.35x of the sgemm rate (PERFLOG v9).
+ * The two pools must not take turns: OpenBLAS's workers spin for a while
+ * after each threaded call, and a team that starts then runs up to 1.25x
+ * slower, so every large fp32 product goes through the team, the plain
+ * one included.  The fp64 products keep OpenBLAS's threads (oneDNN shares
+ * them, and nothing times them against a ceiling). */
 #include <cblas.h>
 
 #include "core/omp_pragma.h"
