@@ -2,10 +2,11 @@
  *
  * Large fp32 products run on an OpenMP team, one single-threaded OpenBLAS
  * call per thread, with OpenBLAS held at one thread meanwhile
- * (muon_linalg_blas1_enter).  Its own threads lose on this machine's two
- * vCPUs where it matters: its two-thread ssyrk at 512x2048 takes 0.53-0.61
- * of the plain product's time, the team's panels 0.54-0.56, and ns5 at 1:4
- * went from 1.19-1.28x to 1.25-1.35x of the sgemm rate (PERFLOG v9).
+ * (muon_linalg_blas1_enter).  OpenBLAS's own threads lose on the two
+ * vCPUs here where it matters: its two-thread ssyrk at 512x2048 takes
+ * 0.53-0.61 of the plain product's time, the team's panels 0.54-0.56, and
+ * ns5 at 1:4 went from 1.19-1.28x to 1.25-1.35x of the sgemm rate
+ * (PERFLOG v9).
  * The two pools must not take turns: OpenBLAS's workers spin for a while
  * after each threaded call, and a team that starts then runs up to 1.25x
  * slower, so every large fp32 product goes through the team, the plain
