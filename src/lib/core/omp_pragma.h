@@ -36,4 +36,14 @@ muon_omp_team(void)
 #endif
 }
 
+/* Thread t of nt's share [lo, hi) of n rows, columns or elements: nt
+ * near-equal parts, each starting on a multiple of 16 (64 bytes of
+ * floats), the last one taking the remainder. */
+static inline void
+muon_omp_share(size_t n, size_t t, size_t nt, size_t *lo, size_t *hi)
+{
+    *lo = (n * t / nt) & ~(size_t)15;
+    *hi = t + 1 == nt ? n : (n * (t + 1) / nt) & ~(size_t)15;
+}
+
 #endif /* MUON_OMP_PRAGMA_H */

@@ -26,9 +26,6 @@
  * here stay below this; the benchmark shapes (512 and up) are above. */
 #define TEAM_MIN_MACS ((size_t)1 << 26)
 
-/* Row or column blocks start on multiples of 16 floats (64 bytes). */
-#define ALIGN16(x) ((x) & ~(size_t)15)
-
 /* Threads for a product of macs multiply-adds: 1 (one OpenBLAS call, with
  * whatever threads OpenBLAS has) for small products, inside a batch worker
  * or an enclosing parallel region, or without OpenMP; else the OpenMP
@@ -66,16 +63,8 @@ sgemm1(int ta, int tb, size_t M, size_t N, size_t K, float alpha,
                 A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
 }
 
-/* Thread t of nt's share [lo, hi) of n rows or columns. */
-static void
-share(size_t n, size_t t, size_t nt, size_t *lo, size_t *hi)
-{
-    *lo = ALIGN16(n * t / nt);
-    *hi = t + 1 == nt ? n : ALIGN16(n * (t + 1) / nt);
-}
-
-/* On a team, C's longer dimension is cut into one block per thread: the
- * columns of op(B) and C, or the rows of op(A) and C. */
+/* On a team, C's longer dimension is cut into one 16-aligned block per
+ * thread: the columns of op(B) and C, or the rows of op(A) and C. */
 static void
 ob_sgemm(int ta, int tb, size_t M, size_t N, size_t K, float alpha,
          const float *A, size_t lda, const float *B, size_t ldb, float beta,
@@ -90,15 +79,16 @@ ob_sgemm(int ta, int tb, size_t M, size_t N, size_t K, float alpha,
     {
         size_t lo, hi;
         if (N >= M) {
-            share(N, muon_omp_thread(), nt, &lo, &hi);
+            muon_omp_share(N, muon_omp_thread(), nt, &lo, &hi);
             if (hi > lo)
                 sgemm1(ta, tb, M, hi - lo, K, alpha, A, lda,
                        tb ? B + lo * ldb : B + lo, ldb, beta, C + lo, ldc);
         } else {
-            share(M, muon_omp_thread(), nt, &lo, &hi);
+            muon_omp_share(M, muon_omp_thread(), nt, &lo, &hi);
             if (hi > lo)
-                sgemm1(ta, tb, hi - lo, N, K, alpha, ta ? A + lo : A + lo * lda,
-                       lda, B, ldb, beta, C + lo * ldc, ldc);
+                sgemm1(ta, tb, hi - lo, N, K, alpha,
+                       ta ? A + lo : A + lo * lda, lda, B, ldb, beta,
+                       C + lo * ldc, ldc);
         }
     }
     muon_linalg_blas1_leave();
@@ -136,9 +126,9 @@ ob_ssyrk(size_t N, size_t K, float alpha, const float *A, size_t lda,
     OMP(omp parallel num_threads(nt))
     {
         size_t t = muon_omp_thread(), np = 2 * nt, lo, hi;
-        share(N, t, np, &lo, &hi);
+        muon_omp_share(N, t, np, &lo, &hi);
         syrk_panel(N, K, alpha, A, lda, beta, C, ldc, lo, hi);
-        share(N, np - 1 - t, np, &lo, &hi);
+        muon_omp_share(N, np - 1 - t, np, &lo, &hi);
         syrk_panel(N, K, alpha, A, lda, beta, C, ldc, lo, hi);
     }
     muon_linalg_blas1_leave();

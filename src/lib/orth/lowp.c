@@ -352,10 +352,7 @@ bf16_comb_w(float b, float c, const uint16_t *A, uint16_t *B, size_t n)
 static void
 omp_part(size_t n, size_t *lo, size_t *hi)
 {
-    size_t t = muon_omp_thread(), nt = muon_omp_team();
-    size_t chunk = ((n + nt - 1) / nt + 15) & ~(size_t)15;
-    *lo = t * chunk < n ? t * chunk : n;
-    *hi = *lo + chunk < n ? *lo + chunk : n;
+    muon_omp_share(n, muon_omp_thread(), muon_omp_team(), lo, hi);
 }
 
 void
