@@ -15,6 +15,7 @@
 
 #include <cblas.h>
 
+#include "core/omp_pragma.h"
 #include "muon/linalg.h"
 #include "muon/precision.h"
 #include "muon/status.h"
@@ -365,9 +366,9 @@ lc_worker(void *arg)
         free(Ch);
         return NULL;
     }
-    int saved[2];
+    int saved;
     if (j->local) {
-        muon_linalg_batch_begin(saved);
+        muon_linalg_batch_begin(&saved);
         muon_linalg_worker_init(j->local);
     }
     for (size_t r = 0; r < LC_REPS; r++) {
@@ -415,9 +416,9 @@ START_TEST(test_local_caches_concurrent)
          * muon_orth_set_threads does). */
         for (size_t t = 0; t <= LC_THREADS; t++) {
             const lc_job ref = job[t];
-            int saved[2];
+            int saved;
             if (ref.local) {
-                muon_linalg_batch_begin(saved);
+                muon_linalg_batch_begin(&saved);
                 muon_linalg_worker_init(ref.local);
             }
             be[b]->ssyrk(LC_N, LC_N, 1, ref.A, LC_N, 0, (float *)job[t].want,
@@ -547,6 +548,34 @@ START_TEST(test_team_panels_concurrent)
 }
 END_TEST
 
+/* Batch scopes: OpenBLAS stays at one thread while any scope (batch or
+ * team) holds it, even when they overlap, and comes back to its count
+ * after the last; batch_end gives the calling thread its OpenMP setting
+ * back after worker_init lowered it. */
+START_TEST(test_batch_scope_restores)
+{
+    const int blas = openblas_get_num_threads();
+#ifdef _OPENMP
+    const int omp = omp_get_max_threads();
+#endif
+    int outer, inner;
+    muon_linalg_batch_begin(&outer);
+    muon_linalg_worker_init(NULL);
+    ck_assert_int_eq(openblas_get_num_threads(), 1);
+#ifdef _OPENMP
+    ck_assert_int_eq(omp_get_max_threads(), 1);
+#endif
+    muon_linalg_batch_begin(&inner); /* overlapping scope */
+    muon_linalg_batch_end(inner);
+    ck_assert_int_eq(openblas_get_num_threads(), 1); /* outer still holds */
+    muon_linalg_batch_end(outer);
+    ck_assert_int_eq(openblas_get_num_threads(), blas);
+#ifdef _OPENMP
+    ck_assert_int_eq(omp_get_max_threads(), omp);
+#endif
+}
+END_TEST
+
 /* muon_linalg_run_threads: every share runs exactly once, on every
  * backend's runner, also with more shares than threads can be started
  * for, and from inside a share (nested: then one thread runs them all). */
@@ -616,6 +645,7 @@ linalg_suite(void)
                         (int)(sizeof gemm_shapes / sizeof gemm_shapes[0]));
     tcase_add_test(tc, test_local_caches_concurrent);
     tcase_add_test(tc, test_team_panels_concurrent);
+    tcase_add_test(tc, test_batch_scope_restores);
     tcase_add_test(tc, test_run_threads);
     suite_add_tcase(s, tc);
     return s;

@@ -132,18 +132,18 @@ double muon_linalg_bandwidth(size_t bytes, size_t reps);
 
 /* Thread control for batch parallelism (independent matrices on separate
  * threads, each with single-threaded products).  batch_begin holds
- * OpenBLAS's (process-wide) thread count at 1 and saves the previous
- * settings in saved; batch_end restores them (OpenBLAS's count when no
- * other thread holds it at 1 any more); worker_init, called first
- * in every worker thread, limits oneDNN's OpenMP team in that thread to 1
- * and makes local (NULL for none; borrowed, not owned) the cache of that
- * thread's products until the thread ends or, in the batch's calling
- * thread, until batch_end (which restores that thread's OpenMP setting
- * too).  A local cache's primitives should be made for the one thread
- * that runs them: warm a local cache (make its shapes at set-up) between
- * batch_begin/worker_init and batch_end too. */
-void muon_linalg_batch_begin(int saved[2]);
-void muon_linalg_batch_end(const int saved[2]);
+ * OpenBLAS's (process-wide) thread count at 1 and saves the calling
+ * thread's OpenMP setting in *omp_saved; batch_end restores both
+ * (OpenBLAS's count once no other thread holds it at 1).  worker_init,
+ * called first in every worker thread, limits oneDNN's OpenMP team in
+ * that thread to 1 and makes local (NULL for none; borrowed, not owned)
+ * the cache of that thread's products until the thread ends or, in the
+ * batch's calling thread, until batch_end.  A local cache's primitives
+ * should be made for the one thread that runs them: warm a local cache
+ * (make its shapes at set-up) between batch_begin/worker_init and
+ * batch_end too. */
+void muon_linalg_batch_begin(int *omp_saved);
+void muon_linalg_batch_end(int omp_saved);
 void muon_linalg_worker_init(muon_linalg_local *local);
 /* Ends a worker's share in its thread (which a pool may reuse for other
  * work): that thread's products go back to the shared cache. */

@@ -8,6 +8,7 @@
 
 #include <cblas.h>
 
+#include "core/omp_pragma.h"
 #include "linalg_impl.h"
 #include "muon/linalg.h"
 #include "muon/names.h"
@@ -89,11 +90,6 @@ muon_linalg_blas_core_is_avx2(const char *core)
     return 0;
 }
 
-/* libgomp is linked only when the build found OpenMP: a weak reference
- * stays NULL without it. */
-extern void omp_set_num_threads(int n) __attribute__((weak));
-extern int omp_get_max_threads(void) __attribute__((weak));
-
 /* OpenBLAS's thread count is one process-wide setting, while the scopes
  * that hold it at one (batches, the openblas backend's team products) may
  * overlap across threads: the first to enter saves it, the last to leave
@@ -124,10 +120,14 @@ muon_linalg_blas1_leave(void)
 }
 
 void
-muon_linalg_batch_begin(int saved[2])
+muon_linalg_batch_begin(int *omp_saved)
 {
-    saved[0] = muon_linalg_blas1_enter();
-    saved[1] = omp_get_max_threads ? omp_get_max_threads() : 0;
+    (void)muon_linalg_blas1_enter();
+#ifdef _OPENMP
+    *omp_saved = omp_get_max_threads();
+#else
+    *omp_saved = 0;
+#endif
 }
 
 /* Set by worker_init in each thread of a batch (the calling thread
@@ -148,13 +148,17 @@ muon_linalg_worker_local(void)
 }
 
 void
-muon_linalg_batch_end(const int saved[2])
+muon_linalg_batch_end(int omp_saved)
 {
     in_worker = 0;
     local = NULL;
     muon_linalg_blas1_leave();
-    if (omp_set_num_threads && saved[1] > 0)
-        omp_set_num_threads(saved[1]);
+#ifdef _OPENMP
+    if (omp_saved > 0)
+        omp_set_num_threads(omp_saved);
+#else
+    (void)omp_saved;
+#endif
 }
 
 void
@@ -162,8 +166,9 @@ muon_linalg_worker_init(muon_linalg_local *l)
 {
     in_worker = 1;
     local = l;
-    if (omp_set_num_threads)
-        omp_set_num_threads(1);
+#ifdef _OPENMP
+    omp_set_num_threads(1);
+#endif
 }
 
 void

@@ -24,8 +24,8 @@ warm(muon_orth_workspace *w)
         return MUON_SUCCESS;
     if (!w->local)
         return w->type->ops->warm(w);
-    int saved[2];
-    muon_linalg_batch_begin(saved);
+    int saved;
+    muon_linalg_batch_begin(&saved);
     muon_linalg_worker_init(w->local);
     int rc = w->type->ops->warm(w);
     muon_linalg_batch_end(saved);

@@ -207,8 +207,8 @@ FN(muon_orth_apply_batch)(muon_orth_workspace *w, size_t count, const IN *G,
     /* Interleaved assignment balances equal-sized matrices; each share
      * owns one workspace (w itself for share 0). */
     FN(batch_job) jobs[MUON_ORTH_MAX_THREADS];
-    int saved[2];
-    muon_linalg_batch_begin(saved);
+    int saved;
+    muon_linalg_batch_begin(&saved);
     for (size_t i = 0; i < nt; i++)
         jobs[i] = (FN(batch_job)){i ? w->sib[i - 1] : w, i, nt, count, G, O,
                                   count, MUON_SUCCESS, ""};
