@@ -379,17 +379,27 @@ START_TEST(bf16_passes_exact)
 }
 END_TEST
 
+/* The sizes of the symmetric passes' tests: every size around the 8 x 8
+ * blocks and 64 x 64 tiles of the vectorised forms, then two that run on
+ * the OpenMP team (from 512, lowp.c's SYM_PAR_MIN), one off the blocks. */
+static size_t
+sym_next(size_t n)
+{
+    return n < 72 ? n + 1 : n < 186 ? n + 57 : n == 186 ? 517 : 600;
+}
+
+enum { SYM_NMAX = 600 };
+
 /* Mirroring copies the upper triangle into the lower one exactly and
- * leaves the upper one alone, at every size around the 8 x 8 blocks and
- * 64 x 64 tiles of the vectorised fp32 form. */
+ * leaves the upper one alone. */
 START_TEST(mirror_exact)
 {
     muon_lowp_set_isa(_i); /* each instruction set this CPU has */
-    enum { NMAX = 200 };
+    enum { NMAX = SYM_NMAX };
     static float f[NMAX * NMAX];
     static double d[NMAX * NMAX];
     static uint16_t h[NMAX * NMAX];
-    for (size_t n = 0; n <= NMAX; n += n < 72 ? 1 : 57) {
+    for (size_t n = 0; n <= NMAX; n = n == NMAX ? n + 1 : sym_next(n)) {
         for (size_t i = 0; i < n; i++)
             for (size_t j = 0; j < n; j++) {
                 float v = j >= i ? (float)(i * 1000 + j) : NAN;
@@ -420,12 +430,12 @@ END_TEST
 START_TEST(comb_sym_exact)
 {
     muon_lowp_set_isa(_i); /* each instruction set this CPU has */
-    enum { NMAX = 200 };
+    enum { NMAX = SYM_NMAX };
     static float A[NMAX * NMAX], B[NMAX * NMAX], W[NMAX * NMAX];
     static double Ad[NMAX * NMAX], Bd[NMAX * NMAX], Wd[NMAX * NMAX];
     const float a = 3.4445f, b = -4.7750f;
     for (int withc = 0; withc < 2; withc++)
-        for (size_t n = 0; n <= NMAX; n += n < 72 ? 1 : 64) {
+        for (size_t n = 0; n <= NMAX; n = n == NMAX ? n + 1 : sym_next(n)) {
             const float c = withc ? 2.0315f : 0.0f;
             for (size_t i = 0; i < n; i++)
                 for (size_t j = 0; j < n; j++) {

@@ -155,6 +155,74 @@ START_TEST(batch_equals_loop)
 }
 END_TEST
 
+/* fp32 has two routes through the front end: untransposed input in
+ * range goes to the algorithm unscaled (ops->apply_scaled folds the
+ * normalisation into the first products and writes O directly), the rest
+ * is scaled into the working buffer first.  Every route, in place or not,
+ * after 1, 2 or the default number of steps (the last step's output
+ * buffer alternates), must give the fp64 result to fp32 round-off. */
+START_TEST(fp32_routes_agree)
+{
+    const muon_orth_type *T = type_at(_i);
+    enum { M = 6, N = 40, MN = M * N };
+    double Gd[MN], ref[MN];
+    float G[MN], Gs[MN], Gt[MN], O[MN], Ot[MN];
+    fill(Gd, MN, 21);
+    for (int i = 0; i < MN; i++)
+        G[i] = (float)Gd[i];
+    for (int steps = 0; steps < 3; steps++) {
+        muon_orth_params p;
+        usable_params(T, &p);
+        if (steps && T->polynomial)
+            p.steps = (size_t)steps;
+        p.eps = 0; /* else eps, not the route, sets the 2^-70 input's scale */
+        p.precision = MUON_FP64;
+        muon_orth_workspace *wd = muon_orth_alloc(T, &p, M, N);
+        ck_assert_int_eq(muon_orth_apply_f64(wd, Gd, ref), MUON_SUCCESS);
+        muon_orth_free(wd);
+        p.precision = MUON_FP32;
+        muon_orth_workspace *w = muon_orth_alloc(T, &p, M, N);
+        muon_orth_workspace *wt = muon_orth_alloc(T, &p, N, M);
+        ck_assert(w && wt);
+        /* route 0: folded; 1, 2: scaled by 2^70 and 2^-70 (where folding
+         * would overflow or underflow); 3: in place; 4: transposed. */
+        for (int route = 0; route < 5; route++) {
+            for (int i = 0; i < MN; i++) {
+                O[i] = NAN;
+                Gs[i] = route == 1   ? ldexpf(G[i], 70)
+                        : route == 2 ? ldexpf(G[i], -70)
+                                     : G[i];
+            }
+            if (route == 3) {
+                ck_assert_int_eq(muon_orth_apply_f32(w, Gs, Gs), MUON_SUCCESS);
+                memcpy(O, Gs, sizeof O);
+            } else if (route == 4) {
+                for (int i = 0; i < M; i++)
+                    for (int j = 0; j < N; j++)
+                        Gt[j * M + i] = G[i * N + j];
+                for (int i = 0; i < MN; i++)
+                    Ot[i] = NAN;
+                ck_assert_int_eq(muon_orth_apply_f32(wt, Gt, Ot), MUON_SUCCESS);
+                for (int i = 0; i < M; i++)
+                    for (int j = 0; j < N; j++)
+                        O[i * N + j] = Ot[j * M + i];
+            } else {
+                ck_assert_int_eq(muon_orth_apply_f32(w, Gs, O), MUON_SUCCESS);
+            }
+            double err = 0;
+            for (int i = 0; i < MN; i++) {
+                double d = fabs((double)O[i] - ref[i]);
+                err = d > err || isnan(d) ? d : err;
+            }
+            ck_assert_msg(err <= 2e-5, "%s, %zu steps, route %d: fp32 is "
+                          "%.3g from fp64", T->name, p.steps, route, err);
+        }
+        muon_orth_free(w);
+        muon_orth_free(wt);
+    }
+}
+END_TEST
+
 /* A batch whose failing matrix runs in another thread: the caller still
  * gets the status, and a report naming the matrix and the cause. */
 START_TEST(batch_failure_reported_in_caller)
@@ -414,6 +482,7 @@ main(void)
     tcase_add_loop_test(loop, one_by_one_is_sign, 0, n);
     tcase_add_loop_test(loop, in_place_equals_out_of_place, 0, n);
     tcase_add_loop_test(loop, batch_equals_loop, 0, n);
+    tcase_add_loop_test(loop, fp32_routes_agree, 0, n);
     tcase_add_loop_test(loop, nonfinite_refused_and_counted, 0, n);
     tcase_add_loop_test(loop, empty_shapes, 0, n);
     suite_add_tcase(s, loop);

@@ -4,6 +4,7 @@
 #include <float.h>
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,6 +184,39 @@ round_to(muon_precision p, double x)
     case MUON_FP16: return muon_round_fp16((float)x);
     default: return x;
     }
+}
+
+/* fp32 input at fp32 working precision, untransposed: the algorithm may
+ * fold the normalisation X = scale G into its first products
+ * (ops->apply_scaled) instead of a pass writing X, and write its result
+ * straight into O.  Only where the unscaled products stay far inside
+ * fp32's range: |G| entries in [2^-40, 2^41) (so ||G||_F^2 < 2^122 for
+ * up to 2^40 entries, and what underflows in G G^T is below fp32's
+ * round-off relative to the result) and scale, hence its square, normal
+ * in fp32.  Returns 0 when the caller must take the plain route. */
+static int
+fold_ok(const muon_orth_workspace *w, int e, double scale)
+{
+    return w->type->ops->apply_scaled && !w->use_f64 && !w->transposed &&
+           w->p.precision == MUON_FP32 && e >= -40 && e <= 40 &&
+           scale >= 0x1p-60 && scale <= 0x1p60;
+}
+
+static int
+apply_folded(muon_orth_workspace *w, const float *G, double scale, float *O)
+{
+    size_t bytes = w->m * w->n * sizeof *G;
+    uintptr_t g = (uintptr_t)G, o = (uintptr_t)O;
+    /* In place (O overlapping G): the last step must not write G while a
+     * one-step iteration still reads it. */
+    float *dst = o + bytes <= g || g + bytes <= o ? O : NULL;
+    void *res = NULL;
+    int rc = w->type->ops->apply_scaled(w, G, scale, dst, &res);
+    if (rc)
+        return rc;
+    if (res != O)
+        memcpy(O, res, bytes);
+    return MUON_SUCCESS;
 }
 
 /* The front end, once per input type: IN is double or float. */

@@ -96,6 +96,10 @@ FN(muon_orth_apply)(muon_orth_workspace *w, const IN *G, IN *O)
     } else {
         inv = 1.0 / (nrm_scaled * w->p.safety + eps_scaled);
     }
+#if IN_IS_FLOAT
+    if (fold_ok(w, e, (r1 * r2) * inv))
+        return apply_folded(w, G, (r1 * r2) * inv, O);
+#endif
     size_t rows = w->rows, cols = w->cols;
     /* Write the working copy, transposed when the input is tall, so the
      * algorithm always sees rows <= cols. */

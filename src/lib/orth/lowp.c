@@ -475,6 +475,13 @@ muon_scale_f32(muon_precision p, const float *x, size_t n, double k,
  * keep both the rows read and the columns written in cache (a plain column
  * loop misses the cache and the TLB on every write for n >= 1024). */
 #define MIRROR_TILE 64
+/* The vectorised symmetric passes (mirror, combination) of an n x n matrix
+ * from this size on run their tile rows on the OpenMP team, which the
+ * symmetric products around them have just used (an n^3 / 2 syrk from
+ * n = 512 is at the openblas backend's team threshold, and oneDNN's team
+ * is always up).  Below it, where OpenBLAS's own threads may be spinning,
+ * a team would contend with them. */
+#define SYM_PAR_MIN 512
 #define MIRROR_BODY(S, n)                                                      \
     for (size_t ib = 0; ib < (n); ib += MIRROR_TILE)                           \
         for (size_t jb = 0; jb <= ib; jb += MIRROR_TILE) {                     \
@@ -547,6 +554,7 @@ transpose8_u16(const uint16_t *src, uint16_t *dst, size_t ld)
  * upper ones, in the same 64 x 64 tiles as MIRROR_BODY; the rest (diagonal
  * blocks, rows past n8) is left to MIRROR_REST. */
 #define MIRROR_VEC_BODY(S, n, n8, TRANSPOSE)                                   \
+    OMP(omp parallel for schedule(dynamic, 1) if ((n) >= SYM_PAR_MIN))         \
     for (size_t ib = 0; ib < (n8); ib += MIRROR_TILE)                          \
         for (size_t jb = 0; jb <= ib; jb += MIRROR_TILE) {                     \
             size_t ie = ib + MIRROR_TILE < (n8) ? ib + MIRROR_TILE : (n8);     \
@@ -637,6 +645,7 @@ VEC_NOFMA static void
 comb_sym_vec(float *B, const float *A, size_t n, size_t n8, float b, float c)
 {
     const __m256 vb = _mm256_set1_ps(b), vc = _mm256_set1_ps(c);
+    OMP(omp parallel for schedule(dynamic, 1) if (n >= SYM_PAR_MIN))
     for (size_t ib = 0; ib < n8; ib += MIRROR_TILE)
         for (size_t jb = ib; jb < n8; jb += MIRROR_TILE) {
             size_t ie = ib + MIRROR_TILE < n8 ? ib + MIRROR_TILE : n8;

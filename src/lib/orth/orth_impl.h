@@ -24,6 +24,14 @@ struct muon_orth_ops {
     int (*warm)(muon_orth_workspace *w);
     void (*free)(muon_orth_workspace *w);
     int (*apply)(muon_orth_workspace *w, void **result);
+    /* Optional, fp32 working precision (no emulated rounding) only: apply
+     * to scale G (rows x cols, the caller's untransposed input) without
+     * the front end's pass that writes it into w->xf, the algorithm
+     * folding scale into its first products.  O (rows x cols, not
+     * overlapping G) or NULL: where the result may go directly.  *result
+     * as for apply (O when the result went there). */
+    int (*apply_scaled)(muon_orth_workspace *w, const float *G, double scale,
+                        float *O, void **result);
     double (*flops)(const muon_orth_params *p, size_t s, size_t l);
 };
 

@@ -146,13 +146,21 @@ poly_apply(muon_orth_workspace *w, void **result)
 {
     poly_state *s = w->state;
     if (w->use_f64) {
-        *result = poly_run_f64(w, w->xd);
+        *result = poly_run_f64(w, w->xd, w->xd, 1.0, NULL);
     } else if (s->Xh) {
         *result = w->xf;
         return poly_run_bf16(w, w->xf);
     } else {
-        *result = poly_run_f32(w, w->xf);
+        *result = poly_run_f32(w, w->xf, w->xf, 1.0, NULL);
     }
+    return MUON_SUCCESS;
+}
+
+static int
+poly_apply_scaled(muon_orth_workspace *w, const float *G, double scale,
+                  float *O, void **result)
+{
+    *result = poly_run_f32(w, w->xf, G, scale, O);
     return MUON_SUCCESS;
 }
 
@@ -174,5 +182,6 @@ const struct muon_orth_ops muon_orth_poly_ops = {
     .warm = poly_warm,
     .free = poly_free,
     .apply = poly_apply,
+    .apply_scaled = poly_apply_scaled,
     .flops = poly_flops,
 };
