@@ -394,15 +394,22 @@ s_block(void *ctx, size_t i, size_t j, size_t M, size_t N)
     const s_sym *q = ctx;
     const float *a = q->A + i * q->lda, *b = q->A + j * q->lda;
     float *c = q->C + i * q->ldc + j;
-    /* The cached primitive serves the plain product (alpha 1, beta 0)
-     * outside batches and in batch workers with a cache of their own (the
-     * others would queue on the shared cache's lock); dnnl_sgemm serves
-     * the rest, and any shape the primitive refuses. */
-    if (q->alpha == 1.0f && q->beta == 0.0f && q->K > 0 &&
+    /* The cached primitive serves the plain product (beta 0; an alpha
+     * other than 1, as in the first step of the front end's folded route,
+     * scales the block afterwards, an M x N pass against M N K
+     * multiply-adds) outside batches and in batch workers with a cache of
+     * their own (the others would queue on the shared cache's lock);
+     * dnnl_sgemm serves the rest, and any shape the primitive refuses. */
+    if (q->beta == 0.0f && q->K > 0 &&
         (!muon_linalg_in_worker() || muon_linalg_worker_local()) &&
         mm_run(dnnl_f32, dnnl_f32, 0, 1, M, N, q->K, a, q->lda, b, q->lda, c,
-               q->ldc) == dnnl_success)
+               q->ldc) == dnnl_success) {
+        if (q->alpha != 1.0f)
+            for (size_t r = 0; r < M; r++)
+                for (size_t k = 0; k < N; k++)
+                    c[r * q->ldc + k] *= q->alpha;
         return 0;
+    }
     od_sgemm(0, 1, M, N, q->K, q->alpha, a, q->lda, b, q->lda, q->beta, c,
              q->ldc);
     return 0;
