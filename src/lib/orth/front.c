@@ -190,10 +190,10 @@ round_to(muon_precision p, double x)
  * fold the normalisation X = scale G into its first products
  * (ops->apply_scaled) instead of a pass writing X, and write its result
  * straight into O.  Only where the unscaled products stay far inside
- * fp32's range: |G| entries in [2^-40, 2^41) (so ||G||_F^2 < 2^122 for
- * up to 2^40 entries, and what underflows in G G^T is below fp32's
- * round-off relative to the result) and scale, hence its square, normal
- * in fp32.  Returns 0 when the caller must take the plain route. */
+ * fp32's range: the largest |G| entry in [2^-40, 2^41) (so ||G||_F^2 <
+ * 2^122 for up to 2^40 entries, and what underflows in G G^T is below
+ * fp32's round-off relative to the result) and scale, hence its square,
+ * normal in fp32.  Returns 0 when the caller must take the plain route. */
 static int
 fold_ok(const muon_orth_workspace *w, int e, double scale)
 {
