@@ -553,17 +553,27 @@ transpose8_u16(const uint16_t *src, uint16_t *dst, size_t ld)
 /* The strictly-lower 8 x 8 blocks of the first n8 rows, transposed from the
  * upper ones, in the same 64 x 64 tiles as MIRROR_BODY; the rest (diagonal
  * blocks, rows past n8) is left to MIRROR_REST. */
+#define MIRROR_VEC_ROW(S, n, n8, ib, TRANSPOSE)                                \
+    for (size_t jb = 0; jb <= (ib); jb += MIRROR_TILE) {                       \
+        size_t ie = (ib) + MIRROR_TILE < (n8) ? (ib) + MIRROR_TILE : (n8);     \
+        for (size_t i0 = (ib); i0 < ie; i0 += 8) {                             \
+            size_t je = jb + MIRROR_TILE < i0 ? jb + MIRROR_TILE : i0;         \
+            for (size_t j0 = jb; j0 < je; j0 += 8)                             \
+                TRANSPOSE((S) + j0 * (n) + i0, (S) + i0 * (n) + j0, (n));      \
+        }                                                                      \
+    }
+/* The tile rows on the team only from SYM_PAR_MIN: below it not even an
+ * inactive parallel region is opened (each costs libgomp a team, and batch
+ * workers run these passes at 128 x 128 thousands of times). */
 #define MIRROR_VEC_BODY(S, n, n8, TRANSPOSE)                                   \
-    OMP(omp parallel for schedule(dynamic, 1) if ((n) >= SYM_PAR_MIN))         \
-    for (size_t ib = 0; ib < (n8); ib += MIRROR_TILE)                          \
-        for (size_t jb = 0; jb <= ib; jb += MIRROR_TILE) {                     \
-            size_t ie = ib + MIRROR_TILE < (n8) ? ib + MIRROR_TILE : (n8);     \
-            for (size_t i0 = ib; i0 < ie; i0 += 8) {                           \
-                size_t je = jb + MIRROR_TILE < i0 ? jb + MIRROR_TILE : i0;     \
-                for (size_t j0 = jb; j0 < je; j0 += 8)                         \
-                    TRANSPOSE((S) + j0 * (n) + i0, (S) + i0 * (n) + j0, (n));  \
-            }                                                                  \
-        }
+    if ((n) >= SYM_PAR_MIN) {                                                  \
+        OMP(omp parallel for schedule(dynamic, 1))                             \
+        for (size_t ib = 0; ib < (n8); ib += MIRROR_TILE)                      \
+            MIRROR_VEC_ROW(S, n, n8, ib, TRANSPOSE)                            \
+    } else {                                                                   \
+        for (size_t ib = 0; ib < (n8); ib += MIRROR_TILE)                      \
+            MIRROR_VEC_ROW(S, n, n8, ib, TRANSPOSE)                            \
+    }
 
 /* Rows below n8: every column; the others: their diagonal block. */
 #define MIRROR_REST(S, n, n8)                                                  \
@@ -639,32 +649,45 @@ muon_comb_sym_f64(double *B, const double *A, size_t n, double a, double b,
     COMB_SYM_BODY(double, B, A, n, a, b, c, 0)
 }
 
-/* The strictly-upper 8 x 8 blocks of the first n8 rows: combined in place,
- * and their transposes stored into the lower triangle, in 64 x 64 tiles. */
+/* Tile row ib of the strictly-upper 8 x 8 blocks of the first n8 rows:
+ * combined in place, and their transposes stored into the lower triangle,
+ * in 64 x 64 tiles. */
+VEC_NOFMA static inline void
+comb_sym_row(float *B, const float *A, size_t n, size_t n8, size_t ib,
+             float c, __m256 vb, __m256 vc)
+{
+    for (size_t jb = ib; jb < n8; jb += MIRROR_TILE) {
+        size_t ie = ib + MIRROR_TILE < n8 ? ib + MIRROR_TILE : n8;
+        size_t je = jb + MIRROR_TILE < n8 ? jb + MIRROR_TILE : n8;
+        for (size_t i0 = ib; i0 < ie; i0 += 8)
+            for (size_t j0 = jb > i0 + 8 ? jb : i0 + 8; j0 < je; j0 += 8) {
+                for (size_t k = 0; k < 8; k++) {
+                    float *bk = B + (i0 + k) * n + j0;
+                    __m256 v = _mm256_mul_ps(
+                        vb, _mm256_loadu_ps(A + (i0 + k) * n + j0));
+                    if (c != 0)
+                        v = _mm256_add_ps(
+                            v, _mm256_mul_ps(vc, _mm256_loadu_ps(bk)));
+                    _mm256_storeu_ps(bk, v);
+                }
+                transpose8(B + i0 * n + j0, B + j0 * n + i0, n);
+            }
+    }
+}
+
+/* Every tile row, on the team from SYM_PAR_MIN (as MIRROR_VEC_BODY). */
 VEC_NOFMA static void
 comb_sym_vec(float *B, const float *A, size_t n, size_t n8, float b, float c)
 {
     const __m256 vb = _mm256_set1_ps(b), vc = _mm256_set1_ps(c);
-    OMP(omp parallel for schedule(dynamic, 1) if (n >= SYM_PAR_MIN))
-    for (size_t ib = 0; ib < n8; ib += MIRROR_TILE)
-        for (size_t jb = ib; jb < n8; jb += MIRROR_TILE) {
-            size_t ie = ib + MIRROR_TILE < n8 ? ib + MIRROR_TILE : n8;
-            size_t je = jb + MIRROR_TILE < n8 ? jb + MIRROR_TILE : n8;
-            for (size_t i0 = ib; i0 < ie; i0 += 8)
-                for (size_t j0 = jb > i0 + 8 ? jb : i0 + 8; j0 < je;
-                     j0 += 8) {
-                    for (size_t k = 0; k < 8; k++) {
-                        float *bk = B + (i0 + k) * n + j0;
-                        __m256 v = _mm256_mul_ps(
-                            vb, _mm256_loadu_ps(A + (i0 + k) * n + j0));
-                        if (c != 0)
-                            v = _mm256_add_ps(
-                                v, _mm256_mul_ps(vc, _mm256_loadu_ps(bk)));
-                        _mm256_storeu_ps(bk, v);
-                    }
-                    transpose8(B + i0 * n + j0, B + j0 * n + i0, n);
-                }
-        }
+    if (n >= SYM_PAR_MIN) {
+        OMP(omp parallel for schedule(dynamic, 1))
+        for (size_t ib = 0; ib < n8; ib += MIRROR_TILE)
+            comb_sym_row(B, A, n, n8, ib, c, vb, vc);
+    } else {
+        for (size_t ib = 0; ib < n8; ib += MIRROR_TILE)
+            comb_sym_row(B, A, n, n8, ib, c, vb, vc);
+    }
 }
 
 void
