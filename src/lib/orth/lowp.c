@@ -355,18 +355,54 @@ omp_part(size_t n, size_t *lo, size_t *hi)
     muon_omp_share(n, muon_omp_thread(), muon_omp_team(), lo, hi);
 }
 
+/* Elements [lo, hi) of muon_bf16_axpy. */
+static void
+bf16_axpy_range(float a, uint16_t *x, const uint16_t *y, size_t lo,
+                size_t hi)
+{
+    size_t i = lo + NATIVE_LOOP(bf16_axpy, a, x + lo, y + lo, hi - lo);
+    for (; i < hi; i++) {
+        float ax = rnd(MUON_BF16, a * bf16_float(x[i]));
+        x[i] = bf16_bits(rnd(MUON_BF16, ax + bf16_float(y[i])));
+    }
+}
+
+/* Below NATIVE_PAR_MIN a plain branch, not the pragma's if clause: an
+ * inactive parallel region still costs libgomp a team, and batch workers
+ * run these passes on small matrices thousands of times.  (The serial
+ * branch takes every element: in a batch worker that is itself a thread
+ * of oneDNN's team, the team's numbers are not this pass's.) */
 void
 muon_bf16_axpy(float a, uint16_t *x, const uint16_t *y, size_t n)
 {
-    OMP(omp parallel if (n >= NATIVE_PAR_MIN))
-    {
-        size_t lo, hi;
-        omp_part(n, &lo, &hi);
-        size_t i = lo + NATIVE_LOOP(bf16_axpy, a, x + lo, y + lo, hi - lo);
-        for (; i < hi; i++) {
-            float ax = rnd(MUON_BF16, a * bf16_float(x[i]));
-            x[i] = bf16_bits(rnd(MUON_BF16, ax + bf16_float(y[i])));
+    if (n >= NATIVE_PAR_MIN) {
+        OMP(omp parallel)
+        {
+            size_t lo, hi;
+            omp_part(n, &lo, &hi);
+            bf16_axpy_range(a, x, y, lo, hi);
         }
+    } else {
+        bf16_axpy_range(a, x, y, 0, n);
+    }
+}
+
+/* Row i of muon_bf16_comb_sym, from the aligned column at or left of the
+ * diagonal: the few lower-triangle elements combined on the way are
+ * overwritten by the mirror after, and the row needs no scalar head. */
+static void
+bf16_comb_row(uint16_t *B, const uint16_t *A, size_t n, float b, float c,
+              size_t i)
+{
+    size_t j0 = i & ~(size_t)15;
+    const uint16_t *a = A + i * n;
+    uint16_t *bb = B + i * n;
+    size_t j = j0 + NATIVE_LOOP(bf16_comb, b, c, a + j0, bb + j0, n - j0);
+    for (; j < n; j++) {
+        float u = rnd(MUON_BF16, b * bf16_float(a[j]));
+        if (c != 0.0f)
+            u = rnd(MUON_BF16, u + rnd(MUON_BF16, c * bf16_float(bb[j])));
+        bb[j] = bf16_bits(u);
     }
 }
 
@@ -374,23 +410,13 @@ void
 muon_bf16_comb_sym(uint16_t *B, const uint16_t *A, size_t n, float b,
                    float c)
 {
-    OMP(omp parallel for schedule(dynamic, 16)
-            if (n * n >= 2 * NATIVE_PAR_MIN))
-    for (size_t i = 0; i < n; i++) {
-        /* From the aligned column at or left of the diagonal: the few
-         * lower-triangle elements combined on the way are overwritten by
-         * the mirror below, and the row needs no scalar head. */
-        size_t j0 = i & ~(size_t)15;
-        const uint16_t *a = A + i * n;
-        uint16_t *bb = B + i * n;
-        size_t j = j0 + NATIVE_LOOP(bf16_comb, b, c, a + j0, bb + j0, n - j0);
-        for (; j < n; j++) {
-            float u = rnd(MUON_BF16, b * bf16_float(a[j]));
-            if (c != 0.0f)
-                u = rnd(MUON_BF16,
-                        u + rnd(MUON_BF16, c * bf16_float(bb[j])));
-            bb[j] = bf16_bits(u);
-        }
+    if (n * n >= 2 * NATIVE_PAR_MIN) {
+        OMP(omp parallel for schedule(dynamic, 16))
+        for (size_t i = 0; i < n; i++)
+            bf16_comb_row(B, A, n, b, c, i);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            bf16_comb_row(B, A, n, b, c, i);
     }
     muon_mirror_u16(B, n);
 }
