@@ -97,8 +97,11 @@ FN(muon_orth_apply)(muon_orth_workspace *w, const IN *G, IN *O)
         inv = 1.0 / (nrm_scaled * w->p.safety + eps_scaled);
     }
 #if IN_IS_FLOAT
-    if (fold_ok(w, e, (r1 * r2) * inv))
-        return apply_folded(w, G, (r1 * r2) * inv, O);
+    /* r1 r2 = 2^-e and 2^-e inv are exact, so G scale is the same double
+     * as ((G r1) r2) inv. */
+    const double scale = (r1 * r2) * inv;
+    if (fold_ok(w, e, scale))
+        return apply_folded(w, G, scale, O);
 #endif
     size_t rows = w->rows, cols = w->cols;
     /* Write the working copy, transposed when the input is tall, so the
@@ -115,10 +118,9 @@ FN(muon_orth_apply)(muon_orth_workspace *w, const IN *G, IN *O)
         muon_precision p = w->p.precision;
 #if IN_IS_FLOAT
         if (!w->transposed) {
-            /* r1 r2 = 2^-e and 2^-e inv are exact, so G (r1 r2 inv) is the
-             * same double as ((G r1) r2) inv: one vectorised pass, which
-             * also rounds to an emulated precision. */
-            muon_scale_f32(p, G, count, (r1 * r2) * inv, X);
+            /* One vectorised pass, which also rounds to an emulated
+             * precision. */
+            muon_scale_f32(p, G, count, scale, X);
         } else
 #endif
         {
